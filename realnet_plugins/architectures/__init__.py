@@ -1,0 +1,9 @@
+"""Architectures: CORnet-S, ResNet18 with taps, and the ReAlnet module (backbone + EEG head)."""
+from .cornet_s import CORnetS, CORblockS
+from .realnet import BACKBONES, HEAD_SLOTS, REGIONS, BackboneSpec, EEGHead, ReAlnet, ReAlnetOutput, backbone_spec, tap_shapes
+from .resnet import ResNet18
+
+__all__ = [
+    "BACKBONES", "HEAD_SLOTS", "REGIONS", "BackboneSpec", "CORblockS", "CORnetS", "EEGHead", "ReAlnet",
+    "ReAlnetOutput", "ResNet18", "backbone_spec", "tap_shapes",
+]

@@ -1,0 +1,316 @@
+"""The realnet checkpoint format: weights plus everything needed to rebuild and audit a model.
+
+A checkpoint is a ``torch.save`` of a plain dict (loadable with ``weights_only=True``)::
+
+    {
+      "format": "realnet-checkpoint",
+      "format_version": 1,
+      "state_dict": {name: tensor},        # ReAlnet module: backbone.* and eeg_head.*
+      "meta": {
+        "backbone": "cornet_s" | "resnet18",
+        "variant": "realnet" | "no_contrastive" | ... | "base",
+        "subject": int | None,             # THINGS-EEG2 subject; None: pooled or unaligned
+        "beta": float,
+        "seed": int | None,
+        "identifier": str | None,          # Brain-Score identifier it was made for, if any
+        "image_size": int,                 # px, square input
+        "image_mean": [r, g, b], "image_std": [r, g, b],
+        "eeg_channels": [17 names], "eeg_times_s": [20 floats],   # order of the 340 outputs
+        "eeg_normalisation": dict | None,  # how the predicted EEG maps back to the release's units
+        "has_eeg_head": bool,
+        "data_fingerprint": str | None,    # of the training data
+        "init_sha256": str | None,         # of the initial weights
+        "training": dict,                  # hyper-parameters (lr, epochs, batch size, ...)
+        "metrics": dict,                   # held-out metrics measured at the end of training
+        "source": str,                     # "trained", "imported:<kind>:<sha256 of the source file>"
+        "package_version": str,
+        "created_utc": str,
+        "weights_sha256": str,             # digest of state_dict (names, dtypes, shapes, bytes)
+      },
+    }
+
+Beside each file, ``<file>.sha256`` holds the file's sha256. Loading verifies both: the sidecar
+against the file's bytes (when present) and ``weights_sha256`` against the loaded tensors, so a
+truncated, corrupted or edited file is refused. The file's sha256 prefix goes into Brain-Score's
+activations identifier, so activation caches never mix two checkpoints.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import logging
+import pickle
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from . import __version__
+from .architectures import ReAlnet, backbone_spec
+from .constants import DEFAULT_IMAGE_SIZE, EEG_CHANNELS, EEG_TIMES_S, IMAGENET_MEAN, IMAGENET_STD
+from .errors import CheckpointError, MissingFileError
+from .identifiers import parse_identifier
+from .paths import checkpoints_dir
+from .storage import atomic_write, sha256_file
+
+FORMAT = "realnet-checkpoint"
+FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
+
+_META_REQUIRED = ("backbone", "variant", "image_size", "image_mean", "image_std", "has_eeg_head", "weights_sha256")
+
+
+@dataclass
+class CheckpointMeta:
+    """The ``meta`` record of a checkpoint (see the module docstring for each field)."""
+
+    backbone: str
+    variant: str
+    subject: int | None = None
+    beta: float = 0.0
+    seed: int | None = None
+    identifier: str | None = None
+    image_size: int = DEFAULT_IMAGE_SIZE
+    image_mean: list[float] = field(default_factory=lambda: list(IMAGENET_MEAN))
+    image_std: list[float] = field(default_factory=lambda: list(IMAGENET_STD))
+    eeg_channels: list[str] = field(default_factory=lambda: list(EEG_CHANNELS))
+    eeg_times_s: list[float] = field(default_factory=lambda: [float(t) for t in EEG_TIMES_S])
+    eeg_normalisation: dict | None = None
+    has_eeg_head: bool = True
+    data_fingerprint: str | None = None
+    init_sha256: str | None = None
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    source: str = "trained"
+    package_version: str = __version__
+    created_utc: str = ""
+    weights_sha256: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CheckpointMeta":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class LoadedCheckpoint:
+    """A verified checkpoint: the rebuilt module (eval mode, CPU unless asked), its meta, its file."""
+
+    model: ReAlnet
+    meta: CheckpointMeta
+    path: Path
+    sha256: str
+
+
+def weights_digest(state_dict: Mapping[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in sorted name order."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().cpu().contiguous()
+        h.update(name.encode())
+        h.update(str(t.dtype).encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def checkpoint_path(identifier: str) -> Path:
+    """Where the checkpoint of a Brain-Score identifier lives: ``$REALNET_HOME/checkpoints/<id>.pt``."""
+    parse_identifier(identifier)
+    return checkpoints_dir() / f"{identifier}.pt"
+
+
+def missing_checkpoint_message(identifier: str) -> str:
+    """The help text for an identifier whose checkpoint is not there yet."""
+    spec = parse_identifier(identifier)
+    path = checkpoint_path(identifier)
+    lines = [f"no checkpoint for {identifier!r}: expected {path} (set $REALNET_HOME to use another root)."]
+    if spec.variant == "base":
+        src = {"cornet_s": "cornet_s-1d3f7974.pth (DiCarlo lab CORnet-S ImageNet release)",
+               "resnet18": "resnet18-f37072fd.pth (torchvision ImageNet release)"}[spec.backbone]
+        lines.append(f"Make it with: realnet import-weights {src.split()[0]} --as {identifier}   # file: {src}")
+    else:
+        subj = f" --subject {spec.subject}" if spec.subject else ""
+        lines.append(
+            f"Train it with: realnet train --release THINGS_EEG2_DIR{subj} --variant {spec.variant} "
+            f"--backbone {spec.backbone} --beta {spec.beta:g} --init-weights IMAGENET_WEIGHTS_FILE"
+        )
+        if spec.variant == "realnet" and spec.backbone == "cornet_s" and spec.beta == 100 and spec.subject:
+            lines.append(
+                f"or import the published file: realnet import-weights ReAlnet{spec.subject:02d}_best_model_params.pt "
+                f"--as {identifier}"
+            )
+    return "\n".join(lines)
+
+
+def save_checkpoint(model: ReAlnet, meta: CheckpointMeta, path: str | Path, *, overwrite: bool = False) -> str:
+    """Write ``model`` and ``meta`` atomically to ``path`` (+ ``.sha256`` sidecar); return the file's sha256.
+
+    Raises:
+        FileExistsError: when ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    meta.backbone = model.backbone_name
+    meta.image_size = model.image_size
+    meta.has_eeg_head = model.eeg_head is not None
+    meta.package_version = __version__
+    meta.created_utc = meta.created_utc or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    meta.weights_sha256 = weights_digest(state)
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "state_dict": state, "meta": meta.to_dict()}
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    data = buf.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    with atomic_write(path) as f:
+        f.write(data)
+    with atomic_write(path.with_name(path.name + ".sha256"), "w") as f:
+        f.write(f"{digest}  {path.name}\n")
+    return digest
+
+
+def safe_torch_load(path: str | Path) -> Any:
+    """``torch.load(path, weights_only=True)`` with every failure turned into a :class:`CheckpointError`.
+
+    A pickle that asks for anything beyond tensors and plain containers is refused unexecuted;
+    truncated or non-torch files are refused with the reason.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"checkpoint file not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(
+            f"{path} was refused: it asks to build objects other than tensors and plain containers, so it was not "
+            f"loaded and nothing in it was run ({str(e).splitlines()[0]}). Use a checkpoint from a trusted source."
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+        raise CheckpointError(
+            f"{path} is not a readable torch checkpoint (truncated or corrupt?): {type(e).__name__}: "
+            f"{str(e).splitlines()[0] if str(e) else ''}. Re-download or re-create it."
+        ) from None
+
+
+def read_checkpoint(path: str | Path, *, verify: bool = True) -> tuple[dict[str, torch.Tensor], CheckpointMeta, str]:
+    """Read and verify a realnet checkpoint file; return (state_dict, meta, file sha256).
+
+    Raises:
+        CheckpointError: not a realnet checkpoint, sha256 mismatch, or incomplete meta.
+    """
+    path = Path(path)
+    digest = sha256_file(path) if path.is_file() else ""
+    payload = safe_torch_load(path)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        found = sorted(payload)[:8] if isinstance(payload, dict) else type(payload).__name__
+        raise CheckpointError(
+            f"{path} is not a realnet checkpoint (expected a dict with format={FORMAT!r}; found {found}). "
+            "For weight files from elsewhere use `realnet import-weights FILE --as IDENTIFIER`."
+        )
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {payload.get('format_version')!r}; this package reads "
+            f"version {FORMAT_VERSION}. Upgrade realnet-plugins."
+        )
+    meta_d = payload.get("meta")
+    state = payload.get("state_dict")
+    if not isinstance(meta_d, dict) or not isinstance(state, dict):
+        raise CheckpointError(f"{path} lacks its 'meta' or 'state_dict' record")
+    missing = [k for k in _META_REQUIRED if k not in meta_d]
+    if missing:
+        raise CheckpointError(f"{path}: meta lacks {missing}")
+    meta = CheckpointMeta.from_dict(meta_d)
+    if verify:
+        sidecar = path.with_name(path.name + ".sha256")
+        if sidecar.is_file():
+            recorded = sidecar.read_text().split()[0] if sidecar.read_text().strip() else ""
+            if recorded != digest:
+                raise CheckpointError(
+                    f"{path}: sha256 {digest[:16]}… does not match the recorded {recorded[:16]}… in {sidecar.name}; "
+                    "the file was changed or damaged after it was written. Re-create or re-import it."
+                )
+        actual = weights_digest(state)
+        if actual != meta.weights_sha256:
+            raise CheckpointError(
+                f"{path}: the weights do not match their recorded digest (expected {meta.weights_sha256[:16]}…, "
+                f"found {actual[:16]}…); the file was edited or damaged. Re-create or re-import it."
+            )
+    return state, meta, digest
+
+
+def build_model_from_state(state: Mapping[str, torch.Tensor], meta: CheckpointMeta, *, expected_backbone: str | None = None) -> ReAlnet:
+    """Rebuild the :class:`ReAlnet` module described by ``meta`` and load ``state`` strictly.
+
+    Raises:
+        CheckpointError: wrong backbone, or any missing, unexpected or mis-shaped tensor (all listed).
+    """
+    if expected_backbone is not None and meta.backbone != expected_backbone:
+        raise CheckpointError(
+            f"checkpoint is for backbone {meta.backbone!r}, but {expected_backbone!r} was expected"
+        )
+    backbone_spec(meta.backbone)
+    model = ReAlnet(meta.backbone, image_size=meta.image_size, eeg_head=meta.has_eeg_head)
+    load_state_strict(model, state, what=f"{meta.backbone} ReAlnet (image_size={meta.image_size}, eeg_head={meta.has_eeg_head})")
+    return model.eval()
+
+
+def load_state_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor], *, what: str) -> None:
+    """Load ``state`` into ``module``, requiring every key consumed and every shape equal.
+
+    Raises:
+        CheckpointError: listing missing keys, unexpected keys and shape mismatches.
+    """
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    mism = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+            for k in sorted(set(own) & set(state)) if tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or mism:
+        def fmt(items: list[str]) -> str:
+            return ", ".join(items[:12]) + (f" … (+{len(items) - 12} more)" if len(items) > 12 else "")
+        parts = [f"the weights do not fit {what}:"]
+        if missing:
+            parts.append(f"{len(missing)} missing: {fmt(missing)}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected: {fmt(unexpected)}")
+        if mism:
+            parts.append(f"{len(mism)} shape mismatches: {fmt(mism)}")
+        raise CheckpointError("\n  ".join(parts))
+    module.load_state_dict(dict(state), strict=True)
+
+
+def load_checkpoint(path_or_identifier: str | Path, *, verify: bool = True) -> LoadedCheckpoint:
+    """Load a checkpoint by file path or Brain-Score identifier (resolved under ``$REALNET_HOME``).
+
+    Returns a fresh module each call: two loads never share parameters.
+
+    Raises:
+        MissingFileError: an identifier without a checkpoint (the message says how to make one).
+        CheckpointError: a corrupt, tampered or foreign file.
+    """
+    text = str(path_or_identifier)
+    is_path = isinstance(path_or_identifier, Path) or text.endswith((".pt", ".pth")) or "/" in text
+    if is_path:
+        path = Path(path_or_identifier)
+        if not path.is_file():
+            raise MissingFileError(f"checkpoint file not found: {path}")
+        expected = None
+    else:
+        path = checkpoint_path(text)
+        if not path.is_file():
+            raise MissingFileError(missing_checkpoint_message(text))
+        expected = parse_identifier(text).backbone
+    state, meta, digest = read_checkpoint(path, verify=verify)
+    try:
+        model = build_model_from_state(state, meta, expected_backbone=expected)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    return LoadedCheckpoint(model=model, meta=meta, path=path, sha256=digest)

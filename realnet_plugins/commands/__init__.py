@@ -1,0 +1,1 @@
+"""Verbs of the ``realnet`` command (see :mod:`realnet_plugins.cli`)."""

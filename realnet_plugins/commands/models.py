@@ -1,0 +1,89 @@
+"""Verbs about models: ``list``, ``info``, ``import-weights``, ``extract``."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..paths import checkpoints_dir
+
+
+def configure(p: argparse.ArgumentParser, verb: str) -> None:
+    if verb == "list":
+        p.add_argument("--present", action="store_true", help="only identifiers whose checkpoint exists")
+    elif verb == "info":
+        p.add_argument("model", help="identifier (e.g. realnet_s01) or checkpoint path")
+        p.add_argument("--json", action="store_true", help="print the whole record as JSON")
+    elif verb == "import-weights":
+        p.add_argument("file", type=Path, help="cornet_s-1d3f7974.pth, resnet18-f37072fd.pth or ReAlnetNN_best_model_params.pt")
+        p.add_argument("--as", dest="identifier", required=True,
+                       help="target identifier: realnet_base_cornet_s, realnet_base_resnet18, or realnet_sNN for published files")
+        p.add_argument("--out", type=Path, help="write here instead of $REALNET_HOME/checkpoints/<identifier>.pt")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
+    elif verb == "extract":
+        p.add_argument("--model", required=True, help="identifier or checkpoint path")
+        p.add_argument("--images", required=True, type=Path, help="folder of images (searched recursively)")
+        p.add_argument("--out", required=True, type=Path, help="output file: .nc (netCDF) or .npz")
+        p.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
+        p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"list": _list, "info": _info, "import-weights": _import, "extract": _extract}[args.verb](args)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ..identifiers import all_identifiers, parse_identifier
+
+    root = checkpoints_dir()
+    print(f"checkpoints folder: {root}")
+    print(f"{'identifier':26s} {'backbone':9s} {'variant':15s} {'subject':>7s} {'beta':>6s}  checkpoint")
+    for ident in all_identifiers():
+        present = (root / f"{ident}.pt").is_file()
+        if args.present and not present:
+            continue
+        s = parse_identifier(ident)
+        print(f"{ident:26s} {s.backbone:9s} {s.variant:15s} {s.subject or '-':>7} {s.beta:6g}  {'yes' if present else '-'}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from ..checkpoints import load_checkpoint
+
+    loaded = load_checkpoint(args.model)
+    meta = loaded.meta.to_dict()
+    if args.json:
+        print(json.dumps({"path": str(loaded.path), "sha256": loaded.sha256, "meta": meta}, indent=2, default=str))
+        return 0
+    print(f"path      {loaded.path}\nsha256    {loaded.sha256}")
+    for key in ("identifier", "backbone", "variant", "subject", "beta", "seed", "image_size", "has_eeg_head",
+                "source", "data_fingerprint", "package_version", "created_utc"):
+        print(f"{key:<17s} {meta.get(key)}")
+    if meta.get("metrics"):
+        print("metrics:")
+        for k, v in meta["metrics"].items():
+            print(f"  {k:<15s} {v}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ..importers import import_weights
+
+    path = import_weights(args.file, args.identifier, overwrite=args.overwrite, out=args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from ..extraction import extract, list_images, load_realnet
+
+    net = load_realnet(args.model, device=args.device)
+    files = list_images(args.images)
+    result = extract(net, files, batch_size=args.batch_size, names=[str(f.relative_to(args.images)) for f in files])
+    if args.out.suffix == ".npz":
+        result.to_npz(args.out)
+    else:
+        result.to_netcdf(args.out)
+    print(f"wrote {args.out}: {len(files)} images, regions {list(result.taps)}, "
+          f"predicted EEG {'(' + ', '.join(map(str, result.eeg.shape)) + ') ' + str(result.eeg_units) if result.eeg is not None else 'none'}")
+    return 0

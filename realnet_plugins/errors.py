@@ -1,0 +1,27 @@
+"""Exceptions raised by realnet-plugins.
+
+Every message says what was expected, what was found, and what to do about it. Each class also
+derives from the matching built-in (``ValueError``, ``FileNotFoundError``) so callers that catch
+those keep working.
+"""
+from __future__ import annotations
+
+
+class RealnetError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class DataFormatError(RealnetError, ValueError):
+    """An input file or array does not have the documented layout (shape, dtype, keys, names)."""
+
+
+class MissingFileError(RealnetError, FileNotFoundError):
+    """A file the operation needs is not where it should be."""
+
+
+class CheckpointError(RealnetError, ValueError):
+    """A checkpoint is corrupt, foreign, tampered with, or does not fit the architecture."""
+
+
+class UnsafePickleError(DataFormatError):
+    """A pickled file asks to build an object outside the small allowed set; nothing was run."""

@@ -1,0 +1,76 @@
+"""Atomic writes and content fingerprints.
+
+Every file the package writes goes through :func:`atomic_write`: the content is written to a
+temporary file in the destination folder, flushed to disk, and renamed over the destination, so an
+interrupted run never leaves a half-written file under the final name.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
+    """Open a temporary file beside ``path``; on success rename it to ``path``.
+
+    Use as ``with atomic_write(p) as f: f.write(...)``. On an exception the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for writers that take a file name (netCDF, np.save).
+
+    The temporary file is renamed to ``path`` when the block ends without error, else removed.
+    The temporary name keeps ``path``'s suffix so that suffix-sniffing writers behave.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part" + path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable 16-hex-digit key for cached artefacts, from JSON-serialisable parts.
+
+    Dicts are serialised with sorted keys; anything else falls back to ``repr``. Use it with
+    everything a cached artefact depends on (input file digests, settings, code version).
+    """
+    blob = json.dumps(parts, sort_keys=True, default=repr, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

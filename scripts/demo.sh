@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install, then run the whole pipeline on a generated miniature world (a few minutes on 2 CPU cores).
+# Everything is written under ./realnet-demo (its own $REALNET_HOME: your checkpoints are never touched).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="${REALNET_VENV:-$root/.venv}"
+"$root/scripts/install.sh" "$venv"
+export BS_INSTALL_DEPENDENCIES=no
+exec "$venv/bin/realnet" demo --out "${1:-$PWD/realnet-demo}"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create (or reuse) a virtual environment and install realnet-plugins into it with a REGULAR install
+# (Brain-Score discovers plugin folders only in site-packages; an editable install cannot work).
+# Usage: scripts/install.sh [VENV_DIR]   (default: .venv in the repository root)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="${1:-$root/.venv}"
+python="${PYTHON:-python3}"
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
+# torch/torchvision first, pinned to the builds this environment provides; brainscore-vision pins numpy<2.
+"${pip[@]}" torch==2.14.1 torchvision==0.29.1
+"${pip[@]}" "brainscore-vision==2.4.2" pytest pytest-check scikit-image
+# Optional test oracles (MNE cluster tests, pingouin partial correlations): installed only if they fit the pins.
+"${pip[@]}" "numpy<2" mne pingouin || echo "note: mne/pingouin not installed; their oracle tests will be skipped"
+# The package itself and the test-only benchmark plugin: regular (non-editable) installs.
+"${pip[@]}" --no-build-isolation "$root" "$root/tests/bs_test_plugin"
+echo "installed realnet-plugins into $venv"

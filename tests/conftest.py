@@ -1,0 +1,18 @@
+"""Test configuration: every test writes under its own temporary $REALNET_HOME; nothing downloads."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+torch.set_num_threads(2)
+os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
+
+
+@pytest.fixture(autouse=True)
+def realnet_home(tmp_path_factory, monkeypatch):
+    """A fresh, empty $REALNET_HOME for each test."""
+    home = tmp_path_factory.mktemp("realnet_home")
+    monkeypatch.setenv("REALNET_HOME", str(home))
+    return home

@@ -1,0 +1,1 @@
+"""Training ReAlnets: objective, variants and loop (installed as realnet_plugins.training)."""
