@@ -11,10 +11,15 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 # torch/torchvision first, pinned to the builds this environment provides; brainscore-vision pins numpy<2.
+"${pip[@]}" setuptools wheel
 "${pip[@]}" torch==2.14.1 torchvision==0.29.1
 "${pip[@]}" "brainscore-vision==2.4.2" pytest pytest-check scikit-image
 # Optional test oracles (MNE cluster tests, pingouin partial correlations): installed only if they fit the pins.
-"${pip[@]}" "numpy<2" mne pingouin || echo "note: mne/pingouin not installed; their oracle tests will be skipped"
+# Everything already installed stays at its version (a constraints file of the current set).
+pins="$(mktemp)"
+"$venv/bin/python" -m pip freeze --disable-pip-version-check | grep -v -e '^-e ' -e ' @ ' > "$pins"
+"${pip[@]}" -c "$pins" mne pingouin || echo "note: mne/pingouin not installed; their oracle tests will be skipped"
+rm -f "$pins"
 # The package itself and the test-only benchmark plugin: regular (non-editable) installs.
 "${pip[@]}" --no-build-isolation "$root" "$root/tests/bs_test_plugin"
 echo "installed realnet-plugins into $venv"

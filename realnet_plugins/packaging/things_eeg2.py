@@ -1,0 +1,401 @@
+"""Package the THINGS-EEG2 test split: EEG assemblies, the stimulus table, and decoding RDMs.
+
+``package_things_eeg2(source)`` reads a local copy of the release (:class:`ThingsEEG2Release`) and
+writes one package folder ``$REALNET_HOME/assemblies/things_eeg2/<fingerprint>/``::
+
+    manifest.json          subjects, settings, times, source files and their digests
+    stimulus_set.csv       one row per test image: stimulus_id (file stem), image_file_name,
+                           concept, concept_things, image_path (absolute, the user's file), sha256
+    sub-01.nc              EEG assembly (netCDF): presentation × neuroid × time_bin
+    sub-01_rdms.npz        rdm (n_times, n, n), split_half (2, n_times, n, n), stimulus_ids, times_ms
+
+The images are never copied (THINGS may not be redistributed): the stimulus table points at the
+user's files and records their sha256, which is part of the fingerprint and is checked again when
+a benchmark loads the package.
+
+The assembly is plain xarray (no Brain-Score needed); the bridge wraps it as a ``NeuroidAssembly``:
+
+* ``presentation``: image × repetition, coords ``stimulus_id`` and ``repetition`` (0-based);
+* ``neuroid``: the 17 channels, coords ``subject`` (``'sub-01'``), ``channel`` and ``neuroid_id``
+  (``'sub-01.Pz'``, unique across subjects);
+* ``time_bin``: the 20 samples of 0-190 ms, coords ``time_bin_start`` (the sample time, ms) and
+  ``time_bin_end`` (start + 10 ms), Brain-Score's names.
+
+Values are float32 in the release's units (MVNN-whitened, not z-scored again).
+
+Decoding RDMs (SPEC.md, Evaluation) are the expensive part: they are cached per subject under
+``$REALNET_HOME/cache/eeg_rdms/<key>.npz``, keyed by the subject's release fingerprint, the decoding
+settings and the split seed, so packaging again (other subjects, a lost package folder, another
+preset) recomputes only what is new. The split-half RDMs (trials split in two random halves,
+one RDM per half) give the single-subject ceiling.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..constants import EEG_CHANNELS, EEG_TIMES_S, N_EEG_CHANNELS, N_EEG_TIMES
+from ..errors import DataFormatError, MissingFileError
+from ..paths import cache_dir
+from ..rsa import DecodingSettings, decoding_rdm
+from ..rsa.ceiling import split_half_decoding_rdms
+from ..storage import atomic_path, fingerprint
+from ..things_eeg2 import ThingsEEG2Release, cached_sha256
+from .store import (
+    MANIFEST_NAME,
+    PACKAGE_FORMAT_VERSION,
+    current_package_dir,
+    dataset_dir,
+    read_json,
+    remove_stale_partials,
+    set_current,
+    staged_directory,
+    write_json,
+)
+
+logger = logging.getLogger(__name__)
+
+DATASET = "things_eeg2"
+PACKAGE_COMMAND = "realnet package things-eeg2 --source DIR"
+#: Decoding presets by their command-line name.
+PRESETS: tuple[str, ...] = ("paper", "neurora-1.x")
+BACKENDS: tuple[str, ...] = ("numpy", "torch")
+#: Seed of the random split of trials into halves (single-subject ceiling).
+SPLIT_HALF_SEED = 0
+#: Width of one EEG sample's time bin (100 Hz), ms.
+SAMPLE_MS = 10
+_RDM_CACHE_VERSION = 1
+
+
+def preset_settings(preset: str) -> DecodingSettings:
+    """The decoding settings of a named preset: ``'paper'`` or ``'neurora-1.x'`` (SPEC.md)."""
+    if preset == "paper":
+        return DecodingSettings.paper()
+    if preset == "neurora-1.x":
+        return DecodingSettings.neurora_1x()
+    raise ValueError(f"unknown decoding preset {preset!r}; expected one of {list(PRESETS)}")
+
+
+def _settings_record(settings: DecodingSettings) -> dict[str, Any]:
+    if dataclasses.is_dataclass(settings):
+        return dataclasses.asdict(settings)
+    return dict(vars(settings))
+
+
+def subject_name(subject: int) -> str:
+    """``'sub-01'`` for subject 1."""
+    return f"sub-{int(subject):02d}"
+
+
+def times_ms() -> np.ndarray:
+    """Sample times of the packaged window in whole ms, int64 (20,): 0, 10, ..., 190."""
+    return np.round(EEG_TIMES_S * 1000).astype(np.int64)
+
+
+def eeg_assembly(trials: np.ndarray, stimulus_ids: Sequence[str], subject: int) -> xr.DataArray:
+    """One subject's single-trial EEG as a plain xarray assembly (module docstring).
+
+    Args:
+        trials: float (n_images, n_repetitions, 17, 20), channels in
+            :data:`~realnet_plugins.constants.EEG_CHANNELS` order, t = 0 ... 190 ms.
+        stimulus_ids: n_images ids in the order of axis 0.
+        subject: subject number.
+
+    Returns:
+        float32 DataArray (n_images * n_repetitions, 17, 20) with dims
+        ``('presentation', 'neuroid', 'time_bin')``; presentations ordered image-major.
+    """
+    n_images, n_repetitions = trials.shape[:2]
+    if trials.shape[2:] != (N_EEG_CHANNELS, N_EEG_TIMES) or len(stimulus_ids) != n_images:
+        raise DataFormatError(
+            f"expected trials (n_images, n_repetitions, {N_EEG_CHANNELS}, {N_EEG_TIMES}) and one stimulus id per "
+            f"image; found trials {trials.shape} and {len(stimulus_ids)} ids"
+        )
+    name = subject_name(subject)
+    start = times_ms()
+    return xr.DataArray(
+        np.asarray(trials, dtype=np.float32).reshape(n_images * n_repetitions, N_EEG_CHANNELS, N_EEG_TIMES),
+        dims=("presentation", "neuroid", "time_bin"),
+        coords={
+            "stimulus_id": ("presentation", np.repeat(np.asarray(stimulus_ids, dtype=object), n_repetitions)),
+            "repetition": ("presentation", np.tile(np.arange(n_repetitions, dtype=np.int64), n_images)),
+            "subject": ("neuroid", np.array([name] * N_EEG_CHANNELS, dtype=object)),
+            "channel": ("neuroid", np.array(EEG_CHANNELS, dtype=object)),
+            "neuroid_id": ("neuroid", np.array([f"{name}.{c}" for c in EEG_CHANNELS], dtype=object)),
+            "time_bin_start": ("time_bin", start),
+            "time_bin_end": ("time_bin", start + SAMPLE_MS),
+        },
+        attrs={"subject": name, "units": "as released (MVNN-whitened EEG)", "source": "THINGS-EEG2 test split"},
+        name="eeg",
+    )
+
+
+def _rdm_cache_path(release_fingerprint: str, settings: DecodingSettings) -> Path:
+    key = fingerprint("eeg-decoding-rdms", _RDM_CACHE_VERSION, release_fingerprint, _settings_record(settings),
+                      SPLIT_HALF_SEED)
+    return cache_dir("eeg_rdms") / f"{key}.npz"
+
+
+def _check_trials_for_splits(trials: np.ndarray, settings: DecodingSettings, subject: int) -> None:
+    """Refuse a trial count the split-half ceiling cannot use, before any RDM is computed."""
+    n_folds, group = settings.n_folds, settings.n_pseudo
+    half = trials.shape[1] // 2
+    if half // group < n_folds:
+        raise DataFormatError(
+            f"{subject_name(subject)} has {trials.shape[1]} test trials per image; the single-subject ceiling splits "
+            f"them into halves of {half}, and {n_folds}-fold decoding"
+            + (f" of pseudo-trials averaging {group} trials" if group > 1 else "")
+            + f" needs at least {n_folds * group} per half, i.e. {2 * n_folds * group} trials per image. "
+            "Use the full release (80 trials per image) or fewer folds."
+        )
+
+
+def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: DecodingSettings, *,
+                 backend: str = "numpy", progress: bool = True) -> dict[str, np.ndarray]:
+    """A subject's decoding RDM and split-half RDMs, from the cache or computed (then cached).
+
+    Args:
+        trials: float (n_images, n_trials, 17, 20) test EEG of the subject.
+        release_fingerprint: :meth:`ThingsEEG2Release.release_fingerprint` of those trials (cache key).
+        settings: decoding settings.
+        backend: ``'numpy'`` or ``'torch'``.
+        progress: show the engine's progress bar.
+
+    Returns:
+        ``{"rdm": float32 (20, n, n), "split_half": float32 (2, 20, n, n)}``; dissimilarity =
+        held-out pairwise decoding accuracy (0.5 = indistinguishable), diagonal 0.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+    path = _rdm_cache_path(release_fingerprint, settings)
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as stored:
+            return {"rdm": stored["rdm"], "split_half": stored["split_half"]}
+    options = {"backend": backend, "device": _device(backend), "progress": progress}
+    rdm = decoding_rdm(trials, settings=settings, **options)
+    halves = split_half_decoding_rdms(trials, settings, SPLIT_HALF_SEED, **options)
+    result = {"rdm": np.asarray(rdm, dtype=np.float32), "split_half": np.asarray(np.stack(halves), dtype=np.float32)}
+    with atomic_path(path) as temporary:
+        np.savez(temporary, **result)
+    return result
+
+
+def _device(backend: str) -> str | None:
+    """The torch device of the torch back end: a GPU when one is present, else the CPU."""
+    if backend != "torch":
+        return None
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _stimulus_table(release: ThingsEEG2Release) -> pd.DataFrame:
+    metadata = release.image_metadata()
+    paths = [path.resolve() for path in release.image_paths("test")]
+    return pd.DataFrame({
+        "stimulus_id": release.stimulus_ids("test"),
+        "image_file_name": metadata["test_img_files"],
+        "concept": metadata["test_img_concepts"],
+        "concept_things": metadata["test_img_concepts_THINGS"],
+        "image_path": [str(path) for path in paths],
+        "sha256": [cached_sha256(path) for path in paths],
+    })
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What a packaging run produced.
+
+    Attributes:
+        folder: the package folder.
+        fingerprint: its name, a digest of every input and setting.
+        reused: True when an identical package already existed and nothing was written.
+    """
+
+    folder: Path
+    fingerprint: str
+    reused: bool
+
+
+def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = None, preset: str = "paper",
+                        backend: str = "numpy", progress: bool = True) -> PackageResult:
+    """Package the THINGS-EEG2 test split for the ``ThingsEEG2*`` benchmarks and data plugins.
+
+    Args:
+        source: the release root (holding ``preprocessed_data/`` and ``image_set/``).
+        subjects: subject numbers (default: every ``sub-XX`` folder of the release).
+        preset: decoding settings, ``'paper'`` (single trials, 5 folds, no smoothing) or
+            ``'neurora-1.x'``.
+        backend: decoding back end, ``'numpy'`` (CPU) or ``'torch'`` (GPU when available); the
+            results are the same, so the back end is recorded but not part of the fingerprint.
+        progress: show progress bars.
+
+    Returns:
+        :class:`PackageResult`; the package becomes the current one (``current.json``).
+
+    Raises:
+        MissingFileError: missing EEG files, metadata or images (each named).
+        DataFormatError: malformed files (wrong channels, image counts, too few trials, ...).
+    """
+    settings = preset_settings(preset)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+    release = ThingsEEG2Release(source)
+    available = release.subjects()
+    chosen = sorted({int(s) for s in subjects}) if subjects else available
+    if not chosen:
+        raise MissingFileError(f"no subject folders (sub-XX) under {release.root / 'preprocessed_data'}")
+    absent = [subject_name(s) for s in chosen if not release.eeg_path(s, "test").is_file()]
+    if absent:
+        raise MissingFileError(
+            f"the THINGS-EEG2 release at {release.root} lacks the test EEG of {absent} "
+            f"(expected preprocessed_data/<subject>/preprocessed_eeg_test.npy); subjects with a folder: "
+            f"{[subject_name(s) for s in available]}. Download them or pass --subjects."
+        )
+    table = _stimulus_table(release)
+    release_fingerprints = {subject_name(s): release.release_fingerprint(s, "test") for s in chosen}
+    package_fingerprint = fingerprint("things-eeg2-package", PACKAGE_FORMAT_VERSION, release_fingerprints,
+                                      list(zip(table["stimulus_id"], table["sha256"])), _settings_record(settings),
+                                      SPLIT_HALF_SEED)
+    folder = dataset_dir(DATASET) / package_fingerprint
+    remove_stale_partials(dataset_dir(DATASET))
+    if (folder / MANIFEST_NAME).is_file():
+        set_current(DATASET, package_fingerprint)
+        return PackageResult(folder, package_fingerprint, reused=True)
+
+    # Read and validate every subject's file before the long RDM computations start.
+    trials_of = {}
+    for subject in chosen:
+        trials_of[subject] = release.test_trials(subject)
+        _check_trials_for_splits(trials_of[subject], settings, subject)
+    with staged_directory(folder) as staging:
+        table.to_csv(staging / "stimulus_set.csv", index=False)
+        stimulus_ids = table["stimulus_id"].tolist()
+        for subject in tqdm(chosen, desc="THINGS-EEG2 subjects", unit="subject", disable=None if progress else True):
+            name = subject_name(subject)
+            trials = trials_of[subject]
+            logger.info("%s: %d images × %d trials", name, *trials.shape[:2])
+            eeg_assembly(trials, stimulus_ids, subject).to_netcdf(staging / f"{name}.nc")
+            rdms = subject_rdms(trials, release_fingerprints[name], settings, backend=backend, progress=progress)
+            np.savez(staging / f"{name}_rdms.npz", rdm=rdms["rdm"], split_half=rdms["split_half"],
+                     stimulus_ids=np.asarray(stimulus_ids, dtype=str), times_ms=times_ms())
+        write_json(staging / MANIFEST_NAME, {
+            "format": "realnet-things-eeg2-package", "format_version": PACKAGE_FORMAT_VERSION,
+            "fingerprint": package_fingerprint, "source": str(release.root.resolve()),
+            "subjects": [subject_name(s) for s in chosen],
+            "trial_shapes": {subject_name(s): list(trials_of[s].shape) for s in chosen},
+            "release_fingerprints": release_fingerprints, "preset": preset,
+            "decoding_settings": _settings_record(settings), "backend": backend,
+            "split_half_seed": SPLIT_HALF_SEED, "times_ms": times_ms().tolist(), "n_images": len(table),
+            "package_version": __version__,
+        })
+    set_current(DATASET, package_fingerprint)
+    return PackageResult(folder, package_fingerprint, reused=False)
+
+
+class ThingsEEG2Package:
+    """A finished THINGS-EEG2 package (read-only).
+
+    Args:
+        folder: a package folder; default: the current package under ``$REALNET_HOME``.
+
+    Raises:
+        MissingFileError: no package (the message says which command makes one).
+    """
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else current_package_dir(DATASET, PACKAGE_COMMAND)
+        manifest_path = self.folder / MANIFEST_NAME
+        if not manifest_path.is_file():
+            raise MissingFileError(f"{manifest_path} does not exist; run `{PACKAGE_COMMAND}`")
+        self.manifest: dict[str, Any] = read_json(manifest_path)
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest["fingerprint"])
+
+    @property
+    def subjects(self) -> list[str]:
+        """Packaged subjects, e.g. ``['sub-01', 'sub-02']``."""
+        return list(self.manifest["subjects"])
+
+    @property
+    def times_ms(self) -> np.ndarray:
+        """Sample times of the RDMs and assemblies, int64 (n_times,), ms."""
+        return np.asarray(self.manifest["times_ms"], dtype=np.int64)
+
+    def stimulus_table(self, *, verify: bool = True) -> pd.DataFrame:
+        """The test images: stimulus_id, image_file_name, concept, concept_things, image_path, sha256.
+
+        Args:
+            verify: check that every image file still exists with the packaged sha256.
+
+        Raises:
+            MissingFileError: an image was moved or deleted.
+            DataFormatError: an image changed since packaging.
+        """
+        table = pd.read_csv(self.folder / "stimulus_set.csv", dtype=str)
+        if verify:
+            verify_image_files(table, PACKAGE_COMMAND)
+        return table
+
+    def _subject_file(self, subject: int | str, suffix: str) -> Path:
+        name = subject if isinstance(subject, str) else subject_name(subject)
+        if name not in self.subjects:
+            raise MissingFileError(
+                f"the current THINGS-EEG2 package ({self.folder}) holds {self.subjects}, not {name}; "
+                f"run `{PACKAGE_COMMAND} --subjects ...` including it"
+            )
+        return self.folder / f"{name}{suffix}"
+
+    def assembly(self, subject: int | str) -> xr.DataArray:
+        """A subject's EEG assembly (module docstring), loaded into memory."""
+        with xr.open_dataarray(self._subject_file(subject, ".nc")) as stored:
+            return stored.load()
+
+    def rdms(self, subject: int | str) -> tuple[np.ndarray, np.ndarray]:
+        """A subject's decoding RDMs.
+
+        Returns:
+            ``(rdm, split_half)``: float32 (n_times, n, n) and (2, n_times, n, n), images in
+            :meth:`stimulus_table` order.
+        """
+        with np.load(self._subject_file(subject, "_rdms.npz"), allow_pickle=False) as stored:
+            ids = stored["stimulus_ids"].tolist()
+            expected = pd.read_csv(self.folder / "stimulus_set.csv", dtype=str)["stimulus_id"].tolist()
+            if ids != expected:
+                raise DataFormatError(
+                    f"{self.folder}: the RDMs of {subject} list other stimulus ids than stimulus_set.csv; "
+                    f"the package is damaged: run `{PACKAGE_COMMAND}` again"
+                )
+            return stored["rdm"], stored["split_half"]
+
+
+def verify_image_files(table: pd.DataFrame, package_command: str) -> None:
+    """Check that the image files a stimulus table points at exist and still have their sha256.
+
+    Raises:
+        MissingFileError: naming the missing files.
+        DataFormatError: naming the changed files.
+    """
+    missing = [path for path in table["image_path"] if not Path(path).is_file()]
+    if missing:
+        raise MissingFileError(
+            f"{len(missing)} of {len(table)} packaged image files are gone, e.g. {missing[:3]}; the package "
+            f"references the images where they were when it was made: restore them or run `{package_command}` again"
+        )
+    changed = [path for path, digest in zip(table["image_path"], table["sha256"]) if cached_sha256(path) != digest]
+    if changed:
+        raise DataFormatError(
+            f"{len(changed)} packaged image files changed since packaging, e.g. {changed[:3]}; "
+            f"run `{package_command}` again"
+        )

@@ -1,0 +1,292 @@
+"""The RSA benchmarks and data loaders of the Brain-Score bridge, in-process, against stub models.
+
+Every number is checked against scipy computed here from the packaged RDMs (Spearman of upper
+triangles; 1 − Pearson model RDMs), so a wrong summary, ceiling or order of images fails.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from brainscore_core.metrics import Score
+from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+from scipy.stats import spearmanr
+
+from realnet_plugins.brainscore_bridge.assemblies import (
+    shen2019_assembly,
+    shen2019_stimulus_set,
+    things_eeg2_assembly,
+    things_eeg2_stimulus_set,
+)
+from realnet_plugins.brainscore_bridge.benchmarks import (
+    GEIRHOS2021_CONDITIONS,
+    REGIONS,
+    Geirhos2021ErrorConsistencyMean,
+    Shen2019RSA,
+    ThingsEEG2TemporalRSA,
+    ceiled_value,
+    geirhos2021_identifiers,
+)
+from realnet_plugins.errors import DataFormatError, RealnetError
+from realnet_plugins.fixtures.shen2019 import write_shen2019_release
+from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.packaging import Shen2019Package, ThingsEEG2Package, package_shen2019, package_things_eeg2
+
+WINDOW = slice(5, 20)  # samples at 50, 60, ..., 190 ms
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory) -> dict[str, object]:
+    """THINGS-EEG2 (3 subjects, 7 images × 10 trials) and Shen (3 subjects) packages in one home."""
+    root = tmp_path_factory.mktemp("bench")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REALNET_HOME", str(root / "home"))
+        eeg = write_things_eeg2_release(root / "eeg", n_subjects=3, n_train_concepts=2, images_per_concept=1,
+                                        n_test_images=7, n_test_reps=10, image_size=32, seed=5, snr=0.3)
+        shen = write_shen2019_release(root / "shen", n_natural=6, n_shape=4, n_letter=3, reps=(3, 2, 2),
+                                      voxels_per_roi=5, image_size=32)
+        one = package_things_eeg2(eeg, subjects=[2], progress=False)
+        package_things_eeg2(eeg, progress=False)
+        package_shen2019(shen, progress=False)
+        return {"eeg": ThingsEEG2Package(), "eeg_one_subject": ThingsEEG2Package(one.folder),
+                "shen": Shen2019Package(), "home": root / "home"}
+
+
+class StubModel:
+    """A Brain-Score-like candidate whose regions respond with fixed random features per image.
+
+    It returns presentations in reverse order to check that benchmarks reorder by stimulus_id,
+    and records every call.
+    """
+
+    def __init__(self, seed: int = 0, n_features: int = 12, ids_override: list[str] | None = None) -> None:
+        self.seed = seed
+        self.n_features = n_features
+        self.ids_override = ids_override
+        self.calls: list[tuple] = []
+        self.region = None
+
+    def features(self, region: str, stimulus_id: str) -> np.ndarray:
+        key = [self.seed, REGIONS.index(region), sum(map(ord, stimulus_id))]
+        return np.random.default_rng(key).normal(size=self.n_features)
+
+    def start_recording(self, region, time_bins):
+        self.calls.append(("start_recording", region, [tuple(b) for b in time_bins]))
+        self.region = region
+
+    def look_at(self, stimuli, number_of_trials=1):
+        self.calls.append(("look_at", number_of_trials, dict(stimuli.stimulus_paths)))
+        ids = list(stimuli["stimulus_id"])[::-1]
+        if self.ids_override is not None:
+            ids = self.ids_override
+        values = np.stack([self.features(self.region, s) for s in ids])
+        return NeuroidAssembly(values, dims=("presentation", "neuroid"), coords={
+            "stimulus_id": ("presentation", ids), "stimulus_path": ("presentation", [f"/{s}.jpg" for s in ids]),
+            "neuroid_id": ("neuroid", np.arange(self.n_features)),
+            "region": ("neuroid", [self.region] * self.n_features)})
+
+
+def upper(matrix: np.ndarray) -> np.ndarray:
+    return matrix[np.triu_indices(matrix.shape[-1], 1)]
+
+
+def stub_rdm(model: StubModel, region: str, ids: list[str]) -> np.ndarray:
+    return 1 - np.corrcoef(np.stack([model.features(region, s) for s in ids]))
+
+
+def test_temporal_rsa_equals_scipy_spearman_for_every_subject_region_and_time(packages):
+    package = packages["eeg"]
+    model = StubModel(seed=1)
+    score = ThingsEEG2TemporalRSA(None, package=package)(model)
+    ids = package.stimulus_table()["stimulus_id"].tolist()
+    expected = np.array([[[spearmanr(upper(package.rdms(s)[0][t]), upper(stub_rdm(model, r, ids)))[0]
+                           for t in range(20)] for r in REGIONS] for s in package.subjects])
+    raw = score.attrs["raw"]
+    assert isinstance(raw, Score) and raw.dims == ("subject", "region", "time_ms")
+    assert raw["subject"].values.tolist() == ["sub-01", "sub-02", "sub-03"]
+    assert raw["region"].values.tolist() == list(REGIONS)
+    assert raw["time_ms"].values.tolist() == list(range(0, 200, 10))
+    np.testing.assert_allclose(raw.values, expected, atol=1e-10)
+    np.testing.assert_allclose(score.attrs["max_over_regions"].values, expected.max(axis=1), atol=1e-10)
+    assert score.attrs["max_over_regions"].dims == ("subject", "time_ms")
+    assert np.isfinite(expected[:, :, WINDOW]).all()
+    assert score.attrs["raw_summary"] == pytest.approx(expected[:, :, WINDOW].mean())
+    assert score.attrs["n_undefined"] == 0
+
+
+def test_all_subject_ceiling_is_leave_one_subject_out_consistency(packages):
+    package = packages["eeg"]
+    benchmark = ThingsEEG2TemporalRSA(None, package=package)
+    rdms = np.stack([package.rdms(s)[0] for s in package.subjects]).astype(np.float64)
+    loso = np.array([[spearmanr(upper(rdms[s, t]), upper(np.delete(rdms, s, axis=0)[:, t].mean(axis=0)))[0]
+                      for s in range(3)] for t in range(20)]).mean(axis=1)
+    ceiling = benchmark.ceiling
+    np.testing.assert_allclose(ceiling.attrs["per_time"].values, loso, atol=1e-10)
+    assert float(ceiling) == pytest.approx(loso[WINDOW].mean())
+    assert "leave one subject out" in ceiling.attrs["method"]
+    assert ceiling.attrs["upper_bound_per_time"].sizes["time_ms"] == 20
+
+    score = benchmark(StubModel(seed=2))
+    unbounded = score.attrs["raw_summary"] / float(ceiling)
+    assert score.attrs["unbounded"] == pytest.approx(unbounded)
+    assert float(score) == pytest.approx(min(max(unbounded, 0.0), 1.0))
+
+
+def test_single_subject_ceiling_is_spearman_brown_corrected_split_half(packages):
+    package = packages["eeg"]
+    benchmark = ThingsEEG2TemporalRSA(3, package=package)
+    assert benchmark.identifier == "ThingsEEG2.sub-03-temporal_rsa"
+    halves = package.rdms("sub-03")[1]
+    r = np.array([spearmanr(upper(halves[0, t]), upper(halves[1, t]))[0] for t in range(20)])
+    np.testing.assert_allclose(benchmark.ceiling.attrs["per_time"].values, 2 * r / (1 + r), atol=1e-10)
+    score = benchmark(StubModel(seed=3))
+    assert score.attrs["subjects"] == ["sub-03"] and score.attrs["raw"].sizes["subject"] == 1
+
+
+def test_models_see_the_images_full_field_in_the_standard_regions_and_time_bin(packages):
+    package = packages["eeg"]
+    model = StubModel()
+    ThingsEEG2TemporalRSA(1, package=package)(model)
+    recordings = [c for c in model.calls if c[0] == "start_recording"]
+    assert [c[1] for c in recordings] == ["V1", "V2", "V4", "IT"]
+    assert all(c[2] == [(70, 170)] for c in recordings)
+    looks = [c for c in model.calls if c[0] == "look_at"]
+    table = package.stimulus_table()
+    assert all(c[1] == 1 for c in looks)
+    assert all(c[2] == dict(zip(table["stimulus_id"], table["image_path"])) for c in looks), \
+        "the user's image files, not rescaled copies (no place_on_screen)"
+
+
+def test_model_answering_for_other_stimuli_is_refused(packages):
+    package = packages["eeg"]
+    ids = package.stimulus_table()["stimulus_id"].tolist()
+    with pytest.raises(DataFormatError, match=r"missing \['" + ids[0]):
+        ThingsEEG2TemporalRSA(1, package=package)(StubModel(ids_override=["not_an_image"] + ids[1:]))
+
+
+def test_score_attrs_survive_pickling(packages):
+    score = ThingsEEG2TemporalRSA(None, package=packages["eeg"])(StubModel(seed=4))
+    restored = pickle.loads(pickle.dumps(score))
+    np.testing.assert_array_equal(restored.attrs["raw"].values, score.attrs["raw"].values)
+    assert float(restored.attrs["ceiling"]) == float(score.attrs["ceiling"])
+    assert restored.attrs["presentation"].startswith("full-field")
+    assert restored.attrs["summary_window_ms"] == (50, 190)
+
+
+def test_one_subject_package_gives_nan_all_subject_score_with_the_reason(packages):
+    score = ThingsEEG2TemporalRSA(None, package=packages["eeg_one_subject"])(StubModel())
+    assert np.isnan(float(score)) and np.isnan(score.attrs["unbounded"])
+    assert "ceiling is undefined" in score.attrs["nan_reason"]
+    assert "at least 2 subjects" in score.attrs["ceiling"].attrs["nan_reason"]
+
+
+def test_single_subject_benchmark_for_an_unpackaged_subject_says_how_to_package_it(packages):
+    with pytest.raises(RealnetError, match=r"needs sub-04.*realnet package things-eeg2"):
+        ThingsEEG2TemporalRSA(4, package=packages["eeg"])(StubModel())
+
+
+@pytest.mark.parametrize("raw, ceiling, expected, unbounded", [
+    (0.3, 0.6, 0.5, 0.5), (0.9, 0.6, 1.0, 1.5), (-0.06, 0.6, 0.0, -0.1)])
+def test_ceiled_value_bounds_to_unit_interval_and_keeps_the_ratio(raw, ceiling, expected, unbounded):
+    value, kept, reason = ceiled_value(raw, ceiling)
+    assert value == pytest.approx(expected) and kept == pytest.approx(unbounded) and reason is None
+
+
+@pytest.mark.parametrize("ceiling, words", [(0.0, "<= 0"), (-0.2, "<= 0"), (float("nan"), "undefined")])
+def test_nonpositive_or_undefined_ceiling_gives_nan_with_reason(ceiling, words):
+    value, kept, reason = ceiled_value(0.4, ceiling)
+    assert np.isnan(value) and np.isnan(kept) and words in reason
+
+
+def test_shen_rsa_is_max_over_regions_per_roi_averaged_over_rois_and_subjects(packages):
+    package = packages["shen"]
+    model = StubModel(seed=6)
+    benchmark = Shen2019RSA("natural", package=package)
+    score = benchmark(model)
+    ids = package.stimulus_table("natural")["stimulus_id"].tolist()
+    rois = ["V1", "V2", "V3", "V4", "LOC"]
+    expected = np.array([[[spearmanr(upper(package.rdms(s, "natural")[roi]), upper(stub_rdm(model, r, ids)))[0]
+                           for r in REGIONS] for roi in rois] for s in package.subjects])
+    assert score.attrs["raw"].dims == ("subject", "roi", "region")
+    np.testing.assert_allclose(score.attrs["raw"].values, expected, atol=1e-10)
+    assert score.attrs["raw_summary"] == pytest.approx(expected.max(axis=2).mean())
+    rdms = {s: package.rdms(s, "natural") for s in package.subjects}
+    loso = [np.mean([spearmanr(upper(rdms[s][roi]), upper(np.mean([rdms[o][roi] for o in rdms if o != s], axis=0)))[0]
+                     for s in rdms]) for roi in rois]
+    np.testing.assert_allclose(score.attrs["ceiling"].attrs["per_roi"].values, loso, atol=1e-10)
+    assert float(score.attrs["ceiling"]) == pytest.approx(np.mean(loso))
+    assert benchmark.identifier == "Shen2019.natural-rsa" and benchmark.version == 1
+
+
+def test_bridge_wraps_packages_in_brainio_classes(packages, monkeypatch):
+    monkeypatch.setenv("REALNET_HOME", str(packages["home"]))
+    eeg = things_eeg2_assembly(2)
+    assert isinstance(eeg, NeuroidAssembly)
+    assert set(eeg.indexes["presentation"].names) == {"stimulus_id", "repetition"}
+    first = eeg.attrs["stimulus_set"]["stimulus_id"].iloc[0]
+    assert eeg.sel(stimulus_id=first)["repetition"].values.tolist() == list(range(10))
+    assert eeg.attrs["stimulus_set_identifier"] == "ThingsEEG2.test"
+    stimuli = things_eeg2_stimulus_set()
+    assert stimuli.identifier == f"ThingsEEG2.test.{packages['eeg'].fingerprint}"
+    assert all(Path(stimuli.get_stimulus(s)).is_file() for s in stimuli["stimulus_id"])
+    assert {"stimulus_id", "image_file_name", "concept", "concept_things"} <= set(stimuli.columns)
+
+    shen = shen2019_assembly("letter")
+    package = packages["shen"]
+    n_voxels = sum(package.assembly(s, "letter", roi).sizes["neuroid"]
+                   for s in package.subjects for roi in package.rois(s, "letter"))
+    assert shen.sizes == {"presentation": 3, "neuroid": n_voxels}
+    v1 = shen.sel(roi="V1")
+    assert v1.sizes["neuroid"] == 3 * 5
+    assert len(set(shen["neuroid_id"].values)) == n_voxels
+    assert list(shen2019_stimulus_set("letter")["stimulus_id"]) == list(shen["stimulus_id"].values)
+
+
+class StubBenchmark:
+    def __init__(self, identifier: str, value: float, ceiling: float, error: Exception | None = None) -> None:
+        self.identifier, self.value, self._ceiling, self.error = identifier, value, ceiling, error
+        self.bibtex = "@article{geirhos2021partial}"
+
+    @property
+    def ceiling(self):
+        return Score(self._ceiling)
+
+    def __call__(self, candidate):
+        if self.error is not None:
+            raise self.error
+        return Score(self.value)
+
+
+def test_geirhos_mean_averages_the_17_upstream_error_consistency_scores():
+    values = {identifier: 0.05 * i for i, identifier in enumerate(geirhos2021_identifiers())}
+    loaded = []
+    benchmark = Geirhos2021ErrorConsistencyMean(
+        load=lambda identifier: loaded.append(identifier) or StubBenchmark(identifier, values[identifier], 0.4))
+    assert loaded == [], "sub-benchmarks load at first use"
+    score = benchmark(object())
+    assert len(loaded) == 17 == len(set(loaded)) == len(GEIRHOS2021_CONDITIONS)
+    assert float(score) == pytest.approx(np.mean(list(values.values())))
+    assert score.attrs["raw"].dims == ("benchmark",)
+    assert dict(zip(score.attrs["raw"]["benchmark"].values, score.attrs["raw"].values)) == pytest.approx(values)
+    assert float(benchmark.ceiling) == pytest.approx(0.4)
+    assert benchmark.identifier == "Geirhos2021-error_consistency"
+    pickle.dumps(score)
+
+
+def test_geirhos_mean_says_the_user_needs_brainscore_data_when_a_download_fails():
+    failure = Exception("Could not connect to the endpoint URL: assy_brendel_Geirhos2021_colour.nc")
+    benchmark = Geirhos2021ErrorConsistencyMean(
+        load=lambda identifier: StubBenchmark(identifier, 0.1, 0.4, error=failure if "colour" in identifier else None))
+    with pytest.raises(RealnetError, match=r"Geirhos2021colour-error_consistency.*endpoint URL.*BRAINIO_HOME"):
+        benchmark(object())
+
+
+def test_geirhos_ids_are_the_upstream_registered_ones():
+    import brainscore_vision
+
+    init = Path(brainscore_vision.__file__).parent / "benchmarks" / "geirhos2021" / "__init__.py"
+    text = init.read_text()
+    for identifier in geirhos2021_identifiers():
+        assert f"benchmark_registry['{identifier}']" in text

@@ -1,0 +1,278 @@
+"""Decoding-RDM engine: agreement with scikit-learn's SVC on the same folds, NeuroRA 1.x preset,
+plan, settings and input validation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import SVC
+
+from realnet_plugins.errors import DataFormatError
+from realnet_plugins.rsa import DecodingSettings, decoding_plan, decoding_rdm, linear_svm
+
+
+def _trials(n_images=12, n_trials=20, n_channels=5, n_times=3, seed=0):
+    """Unit-noise trials plus image patterns of varied strength: some pairs easy, some hard."""
+    rng = np.random.default_rng(seed)
+    strength = np.linspace(0.0, 1.2, n_images)[rng.permutation(n_images)]
+    pattern = rng.standard_normal((n_images, n_channels, n_times)) * strength[:, None, None]
+    return pattern[:, None] + rng.standard_normal((n_images, n_trials, n_channels, n_times))
+
+
+def _pairs(rdm):
+    rows, cols = np.triu_indices(rdm.shape[-1], 1)
+    return rdm[:, rows, cols]  # (n_times, n_pairs)
+
+
+@pytest.fixture
+def torch_one_thread():
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_svm_accuracies_match_sklearn_svc_on_the_same_folds(backend, request):
+    if backend == "torch":
+        request.getfixturevalue("torch_one_thread")
+    trials = _trials()
+    settings = DecodingSettings.paper(seed=3)
+    fast = _pairs(decoding_rdm(trials, settings=settings, backend=backend, progress=False))
+    reference = _pairs(decoding_rdm(trials, settings=DecodingSettings.paper(
+        seed=3, classifier="sklearn-svc"), progress=False))
+    one_sample = 1.0 / (2 * trials.shape[1])
+    assert reference.min() < 0.65 and reference.max() > 0.9  # hard and easy pairs present
+    assert np.mean(np.abs(fast - reference) <= one_sample + 1e-12) >= 0.95
+    assert spearmanr(fast.ravel(), reference.ravel())[0] >= 0.99
+
+
+def test_sklearn_reference_equals_a_direct_loop_over_the_plan():
+    trials = _trials(n_images=5, n_trials=10, n_times=2)
+    settings = DecodingSettings.paper(seed=1, classifier="sklearn-svc")
+    rdm = decoding_rdm(trials, settings=settings, progress=False)
+    plan = decoding_plan(5, 10, 2, settings)
+    for pair, (i, j) in enumerate(plan.pair_images):
+        x = np.concatenate([trials[i], trials[j]])
+        y = np.repeat([0, 1], 10)
+        for t in range(2):
+            folds = plan.test_fold[0, t, pair].reshape(-1)
+            accuracy = np.mean([SVC(kernel="linear", C=1.0, tol=1e-3)
+                                .fit(x[folds != f, :, t], y[folds != f])
+                                .score(x[folds == f, :, t], y[folds == f]) for f in range(5)])
+            assert rdm[t, i, j] == pytest.approx(accuracy, abs=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 20.0])
+def test_linear_svm_is_at_least_as_optimal_as_libsvm_and_decides_alike(scale):
+    rng = np.random.default_rng(int(scale * 1000))
+    n_problems, n, d = 40, 60, 6
+    y = np.repeat([-1.0, 1.0], n // 2)
+    separation = rng.uniform(0, 2, (n_problems, 1, 1))
+    x = scale * (rng.standard_normal((n_problems, n, d))
+                 + separation * y[None, :, None] * rng.standard_normal((n_problems, 1, d)) / 2)
+    test = scale * rng.standard_normal((n_problems, 30, d))
+    w, b = linear_svm(x, np.broadcast_to(y, (n_problems, n)).copy(), C=1.0)
+
+    def primal(k, weights, intercept):
+        return 0.5 * weights @ weights + np.maximum(0, 1 - y * (x[k] @ weights + intercept)).sum()
+
+    for k in range(n_problems):
+        model = SVC(kernel="linear", C=1.0, tol=1e-9).fit(x[k], y)
+        reference = primal(k, model.coef_[0], model.intercept_[0])
+        assert primal(k, w[k], b[k]) <= reference + 1e-7 * (1 + reference)
+        expected = model.decision_function(test[k])
+        np.testing.assert_allclose(test[k] @ w[k] + b[k], expected,
+                                   atol=2e-3 * (1 + np.abs(expected).max()))
+
+
+def test_degenerate_intercept_is_the_midpoint_libsvm_picks():
+    # all samples identical: w = 0 and every b in [-1, 1] is optimal for balanced classes
+    x = np.zeros((1, 10, 3))
+    y = np.repeat([-1.0, 1.0], 5)[None]
+    w, b = linear_svm(x, y, C=1.0)
+    model = SVC(kernel="linear", C=1.0).fit(x[0], y[0])
+    np.testing.assert_allclose(w[0], model.coef_[0], atol=1e-8)
+    assert b[0] == pytest.approx(model.intercept_[0], abs=1e-8)
+
+
+def test_rdm_is_symmetric_with_zero_diagonal_and_accuracies_in_range():
+    trials = _trials(n_images=6, n_trials=10)
+    rdm = decoding_rdm(trials, progress=False)
+    assert rdm.shape == (3, 6, 6) and rdm.dtype == np.float64
+    np.testing.assert_array_equal(rdm, rdm.transpose(0, 2, 1))
+    np.testing.assert_array_equal(rdm[:, range(6), range(6)], 0.0)
+    assert _pairs(rdm).min() >= 0.0 and _pairs(rdm).max() <= 1.0
+
+
+def test_same_seed_reproduces_and_another_seed_redraws_the_folds():
+    trials = _trials(n_images=6, n_trials=10)
+    first = decoding_rdm(trials, settings=DecodingSettings(seed=5), progress=False)
+    again = decoding_rdm(trials, settings=DecodingSettings(seed=5), progress=False)
+    other = decoding_rdm(trials, settings=DecodingSettings(seed=6), progress=False)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    plan_a, plan_b = (decoding_plan(6, 10, 3, DecodingSettings(seed=s)) for s in (5, 6))
+    assert not np.array_equal(plan_a.test_fold, plan_b.test_fold)
+
+
+def test_threads_do_not_change_the_result():
+    trials = _trials(n_images=8, n_trials=10)
+    one = decoding_rdm(trials, progress=False, n_threads=1)
+    two = decoding_rdm(trials, progress=False, n_threads=2)
+    np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("n_per_image", [16, 20, 7])
+def test_plan_folds_have_stratified_kfold_sizes_and_fresh_draws(n_per_image):
+    settings = DecodingSettings(n_folds=5, n_repeats=2)
+    plan = decoding_plan(4, n_per_image, 3, settings)
+    labels = np.repeat([0, 1], n_per_image)
+    expected = [np.bincount(labels[test], minlength=2)
+                for _, test in StratifiedKFold(5, shuffle=True, random_state=0).split(labels, labels)]
+    folds = plan.test_fold.reshape(-1, 2, n_per_image)
+    for assignment in folds:
+        got = [[int((assignment[c] == f).sum()) for c in range(2)] for f in range(5)]
+        assert got == [list(e) for e in expected]
+    # different time points and repeats get different assignments
+    assert not np.array_equal(plan.test_fold[0, 0], plan.test_fold[0, 1])
+    assert not np.array_equal(plan.test_fold[0], plan.test_fold[1])
+
+
+def test_pseudo_trials_use_disjoint_trials_and_drop_the_remainder():
+    settings = DecodingSettings(n_pseudo=5, n_repeats=2, seed=2, n_folds=4)
+    plan = decoding_plan(3, 22, 2, settings)
+    assert plan.pseudo_trials.shape == (2, 3, 2, 4, 5)
+    for groups in plan.pseudo_trials.reshape(-1, 20):
+        assert len(np.unique(groups)) == 20 and groups.max() < 22
+    rdm = decoding_rdm(_trials(n_images=3, n_trials=22), settings=settings, progress=False)
+    assert rdm.shape == (3, 3, 3)
+    assert not np.array_equal(plan.pseudo_trials[0], plan.pseudo_trials[1])
+
+
+def _neurora_smooth(acc):
+    """NeuroRA 1.x smooth_1d with n = 5, as written there (loop over time points)."""
+    n_times = acc.shape[-1]
+    out = np.zeros_like(acc)
+    for t in range(n_times):
+        if 2 <= t < n_times - 2:
+            out[..., t] = np.average(acc[..., t - 2:t + 3], axis=-1)
+        elif t < 2:
+            out[..., t] = np.average(acc[..., :t + 3], axis=-1)
+        else:
+            out[..., t] = np.average(acc[..., t - 2:], axis=-1)
+    return out
+
+
+def _neurora_reference(trials, settings):
+    """NeuroRA 1.x tbyt_decoding_kfold per pair (loops + scikit-learn) on the engine's plan:
+    pseudo-trials of n_pseudo, per-time-point stratified folds, SVC(tol), mean over folds and
+    repeats, then 5-sample smoothing."""
+    n_images, n_trials, _, n_times = trials.shape
+    plan = decoding_plan(n_images, n_trials, n_times, settings)
+    rdm = np.zeros((n_times, n_images, n_images))
+    for pair, (i, j) in enumerate(plan.pair_images):
+        accuracy = np.zeros((settings.n_repeats, n_times, settings.n_folds))
+        for repeat in range(settings.n_repeats):
+            groups = plan.pseudo_trials[repeat, pair]
+            x = np.concatenate([trials[i][groups[0]].mean(axis=1), trials[j][groups[1]].mean(axis=1)])
+            y = np.repeat([0, 1], groups.shape[1])
+            for t in range(n_times):
+                folds = plan.test_fold[repeat, t, pair].reshape(-1)
+                for f in range(settings.n_folds):
+                    svm = SVC(kernel="linear", tol=settings.tol, C=settings.C)
+                    svm.fit(x[folds != f, :, t], y[folds != f])
+                    accuracy[repeat, t, f] = svm.score(x[folds == f, :, t], y[folds == f])
+        smoothed = _neurora_smooth(np.average(accuracy, axis=(0, 2))[None])[0]
+        rdm[:, i, j] = rdm[:, j, i] = smoothed
+    return rdm
+
+
+def test_neurora_preset_matches_a_straightforward_neurora_implementation():
+    trials = _trials(n_images=6, n_trials=32, n_channels=3, n_times=7, seed=4)
+    settings = DecodingSettings.neurora_1x(seed=7)
+    assert (settings.n_pseudo, settings.n_repeats, settings.smoothing, settings.tol,
+            settings.n_folds) == (5, 2, 5, 1e-4, 5)
+    expected = _neurora_reference(trials, settings)
+    reference_path = decoding_rdm(trials, settings=DecodingSettings.neurora_1x(
+        seed=7, classifier="sklearn-svc"), progress=False)
+    np.testing.assert_allclose(reference_path, expected, atol=1e-12)
+    fast = decoding_rdm(trials, settings=settings, progress=False)
+    # 6 pseudo-trials per image, test folds of 3, 3, 2, 2, 2: one flip moves a fold mean <= 1/10,
+    # then halved by the 2 repeats and at most kept by the smoothing
+    assert np.mean(np.abs(_pairs(fast) - _pairs(expected)) <= 0.05 + 1e-12) >= 0.95
+    assert spearmanr(_pairs(fast).ravel(), _pairs(expected).ravel())[0] >= 0.99
+
+
+def test_smoothing_and_a_custom_batched_classifier():
+    def first_channel(train_x, train_y, test_x, *, C, tol):
+        return test_x[:, :, 0]
+
+    trials = _trials(n_images=4, n_trials=10, n_times=6)
+    raw = decoding_rdm(trials, settings=DecodingSettings(classifier=first_channel), progress=False)
+    plan = decoding_plan(4, 10, 6, DecodingSettings())
+    for pair, (i, j) in enumerate(plan.pair_images):
+        x = np.concatenate([trials[i], trials[j]])[:, 0]  # (20, n_times)
+        y = np.repeat([-1, 1], 10)
+        for t in range(6):
+            folds = plan.test_fold[0, t, pair].reshape(-1)
+            expected = np.mean([np.mean(np.where(x[folds == f, t] > 0, 1, -1) == y[folds == f])
+                                for f in range(5)])
+            assert raw[t, i, j] == pytest.approx(expected, abs=1e-12)
+    for width in (3, 5):
+        smoothed = decoding_rdm(trials, settings=DecodingSettings(
+            classifier=first_channel, smoothing=width), progress=False)
+        for t in range(6):
+            low, high = max(t - width // 2, 0), min(t + width - width // 2, 6)
+            np.testing.assert_allclose(smoothed[t], raw[low:high].mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(decoding_rdm(trials, settings=DecodingSettings(
+        classifier=first_channel, smoothing=5), progress=False), _neurora_smooth(
+        raw.transpose(1, 2, 0)).transpose(2, 0, 1), atol=1e-12)
+
+
+@pytest.mark.parametrize("changes", [
+    dict(n_folds=1), dict(n_pseudo=0), dict(n_repeats=0), dict(smoothing=-1), dict(tol=0.0),
+    dict(C=-1.0), dict(C=float("nan")), dict(seed=-1), dict(n_folds=2.5), dict(classifier="svc"),
+    dict(classifier=3),
+])
+def test_invalid_settings_are_refused(changes):
+    with pytest.raises(ValueError):
+        DecodingSettings(**changes)
+
+
+def test_unknown_classifier_error_lists_the_known_names():
+    with pytest.raises(ValueError, match="sklearn-svc"):
+        DecodingSettings(classifier="libsvm")
+
+
+def test_trials_must_be_four_dimensional_and_finite():
+    with pytest.raises(DataFormatError, match="n_images, n_trials, n_channels, n_times"):
+        decoding_rdm(np.zeros((4, 10, 3)), progress=False)
+    trials = _trials(n_images=4, n_trials=10)
+    trials[2, 7, 1, 0] = np.nan
+    with pytest.raises(DataFormatError, match=r"\(2, 7, 1, 0\)"):
+        decoding_rdm(trials, progress=False)
+    trials[2, 7, 1, 0] = np.inf
+    with pytest.raises(DataFormatError, match="non-finite"):
+        decoding_rdm(trials, progress=False)
+
+
+def test_too_few_trials_for_the_folds_is_a_clear_error():
+    with pytest.raises(DataFormatError, match="fewer than n_folds=5"):
+        decoding_rdm(_trials(n_images=3, n_trials=4), progress=False)
+    with pytest.raises(DataFormatError, match="pseudo-trials of 5"):
+        decoding_rdm(_trials(n_images=3, n_trials=20),
+                     settings=DecodingSettings(n_pseudo=5), progress=False)
+
+
+def test_backend_arguments_are_checked():
+    trials = _trials(n_images=3, n_trials=10)
+    with pytest.raises(ValueError, match="backend"):
+        decoding_rdm(trials, backend="jax", progress=False)
+    with pytest.raises(ValueError, match="device"):
+        decoding_rdm(trials, device="cuda", progress=False)
+    with pytest.raises(ValueError, match="numpy"):
+        decoding_rdm(trials, settings=DecodingSettings(classifier="sklearn-svc"), backend="torch",
+                     progress=False)

@@ -1,0 +1,572 @@
+"""``realnet report`` on synthetic score records: the store, the analyses' glue, figures, CSV and HTML.
+
+The scorer here is a stand-in that returns Score-like records in Brain-Score's layout (``raw`` per
+subject × region × time, or subject × roi × region) and counts its calls, so that the report's logic
+is tested without Brain-Score; ``test_report_e2e.py`` runs the real path.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import xarray as xr
+from scipy import stats as scipy_stats
+
+from realnet_plugins.analysis.dimensions import dimension_rdms, partial_spearman
+from realnet_plugins.errors import DataFormatError
+from realnet_plugins.checkpoints import CheckpointMeta
+from realnet_plugins.identifiers import parse_identifier
+from realnet_plugins.paths import checkpoints_dir
+from realnet_plugins.report import analyses as an
+from realnet_plugins.report import figures as fg
+from realnet_plugins.report.build import build_report
+from realnet_plugins.report.imagenet import read_labelled_folder, top_k_accuracy
+from realnet_plugins.report.rdms import RDM_LAYERS, LayerRDMs, RDMStore, StimulusImages
+from realnet_plugins.report.scores import ScoreRecord, ScoreStore, array_from_record, array_record
+from realnet_plugins.report.selection import group_models, resolve_models
+from realnet_plugins.report.verify_paper import PAPER_VALUES, verify_paper, windows_text
+
+TIMES_MS = np.arange(0, 200, 10)
+REGIONS = ["V1", "V2", "V4", "IT"]
+ROIS = ["V1", "V2", "V3", "V4", "LOC"]
+SHEN_SUBJECTS = ["sub-01", "sub-02", "sub-03"]
+
+
+class FakeScore:
+    """What the store reads from a Brain-Score ``Score``: ``values`` and ``attrs``."""
+
+    def __init__(self, value: float, attrs: dict) -> None:
+        self.values = np.float64(value)
+        self.attrs = attrs
+
+
+def _model_effect(model: str) -> tuple[float, int | None]:
+    """A family's improvement over the base model and the model's subject."""
+    if "_s" not in model or model.startswith("realnet_base"):
+        return 0.0, None
+    family, subject = model.rsplit("_s", 1)
+    return {"realnet": 0.03, "realnet_scrambled": 0.005, "realnet_beta0": 0.004}.get(family, 0.0), int(subject)
+
+
+class FakeScorer:
+    """Deterministic Score-like records; ``calls`` lists every (model, benchmark) scored."""
+
+    def __init__(self, n_subjects: int = 4, behaviour_error: Exception | None = OSError("no network")) -> None:
+        self.subjects = [f"sub-{s:02d}" for s in range(1, n_subjects + 1)]
+        self.behaviour_error = behaviour_error
+        self.calls: list[tuple[str, str]] = []
+
+    def benchmark_version(self, benchmark: str) -> str:
+        return "test-1"
+
+    def __call__(self, model: str, benchmark: str) -> FakeScore:
+        self.calls.append((model, benchmark))
+        effect, own = _model_effect(model)
+        rng = np.random.default_rng([sum(map(ord, model)), sum(map(ord, benchmark))])
+        if benchmark == "ThingsEEG2-temporal_rsa":
+            values = np.empty((len(self.subjects), 4, 20))
+            for i in range(len(self.subjects)):
+                for r in range(4):
+                    evoked = 0.12 * np.exp(-((TIMES_MS - 100 - 15 * r) / 40.0) ** 2)
+                    boost = effect * (1.5 if own == i + 1 else 1.0) * (TIMES_MS >= 50)
+                    values[i, r] = (0.8 + 0.05 * i) * evoked + boost + rng.normal(0, 0.003, 20)
+            raw = xr.DataArray(values, dims=("subject", "region", "time_ms"),
+                               coords={"subject": self.subjects, "region": REGIONS, "time_ms": TIMES_MS})
+            return FakeScore(values[:, :, 5:].mean() / 0.5, {"raw": raw, "ceiling": FakeScore(0.5, {}),
+                                                             "raw_summary": float(values[:, :, 5:].mean())})
+        if benchmark.startswith("Shen2019"):
+            values = 0.2 + 2 * effect + rng.normal(0, 0.004, (3, 5, 4))
+            raw = xr.DataArray(values, dims=("subject", "roi", "region"),
+                               coords={"subject": SHEN_SUBJECTS, "roi": ROIS, "region": REGIONS})
+            return FakeScore(values.max(axis=2).mean(), {"raw": raw})
+        if self.behaviour_error is not None:
+            raise self.behaviour_error
+        return FakeScore(0.3 + effect + rng.normal(0, 0.005), {})
+
+
+def fidelity_of(identifier: str) -> dict[str, float]:
+    """The training record's test metrics of a stand-in checkpoint."""
+    subject = int(identifier.rsplit("_s", 1)[1])
+    return {"spearman": 0.7 + 0.01 * subject, "pearson_mean_feature": 0.3 - 0.01 * subject, "n_images": 200}
+
+
+def meta_only_checkpoint(path: Path, identifier: str, seed: int = 2023) -> Path:
+    """A checkpoint file with the realnet record but no weights: enough to read its meta (verify=False)."""
+    spec = parse_identifier(identifier)
+    meta = CheckpointMeta(backbone=spec.backbone, variant=spec.variant, subject=spec.subject, beta=spec.beta,
+                          seed=seed, identifier=identifier, has_eeg_head=spec.has_eeg_head, weights_sha256="none",
+                          metrics={"test": fidelity_of(identifier)} if spec.has_eeg_head else {})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"format": "realnet-checkpoint", "format_version": 1, "state_dict": {}, "meta": meta.to_dict()}, path)
+    return path
+
+
+def fake_checkpoints(identifiers: list[str]) -> None:
+    """Weightless stand-in checkpoints under the identifiers' checkpoint paths."""
+    for identifier in identifiers:
+        meta_only_checkpoint(checkpoints_dir() / f"{identifier}.pt", identifier)
+
+
+def stimulus_images(n: int = 14) -> StimulusImages:
+    ids = tuple(f"img{i:02d}" for i in range(n))
+    return StimulusImages(ids, tuple(f"/nowhere/{i}.jpg" for i in ids), "test-images",
+                          tuple(f"{7 * k + 1:05d}_concept" for k in range(n)))
+
+
+def _rdm_from_features(features: np.ndarray) -> np.ndarray:
+    return 1.0 - np.corrcoef(features)
+
+
+def seeded_rdms(checkpoint: Path, images: StimulusImages) -> LayerRDMs:
+    """RDMs shared by every model plus a model-specific part growing with depth."""
+    n = len(images.stimulus_ids)
+    shared = np.random.default_rng(0).normal(size=(len(RDM_LAYERS), n, 6))
+    own = np.random.default_rng(sum(map(ord, checkpoint.stem))).normal(size=(len(RDM_LAYERS), n, 6))
+    rdms = np.stack([_rdm_from_features(shared[k] + 0.2 * (k + 1) * own[k]) for k in range(len(RDM_LAYERS))])
+    return LayerRDMs(RDM_LAYERS, rdms, images.stimulus_ids)
+
+
+def identical_rdms(checkpoint: Path, images: StimulusImages) -> LayerRDMs:
+    n = len(images.stimulus_ids)
+    shared = np.random.default_rng(0).normal(size=(len(RDM_LAYERS), n, 6))
+    return LayerRDMs(RDM_LAYERS, np.stack([_rdm_from_features(f) for f in shared]), images.stimulus_ids)
+
+
+def fmri_rdms() -> dict[str, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    return {s: {roi: _rdm_from_features(rng.normal(size=(8, 5))) for roi in ("V1", "V2", "V4", "LOC")}
+            for s in SHEN_SUBJECTS}
+
+
+def ids(family: str, n: int) -> list[str]:
+    return [f"{family}_s{s:02d}" for s in range(1, n + 1)]
+
+
+def report(out: Path, scorer: FakeScorer, *, models=("realnet_s*",), controls=(), rdms=seeded_rdms, **kwargs):
+    store = ScoreStore(scorer=scorer, data_fingerprint=lambda benchmark: "package-1")
+    return build_report(list(models), out, controls=list(controls), score_store=store,
+                        rdm_store=RDMStore(compute=rdms), test_images=stimulus_images, fmri_rdms=fmri_rdms,
+                        n_permutations=200, progress=False, **kwargs)
+
+
+WORLD = ids("realnet", 4) + ids("realnet_scrambled", 4) + ["realnet_base_cornet_s"]
+
+
+@pytest.fixture
+def world() -> list[str]:
+    """Four ReAlnets, four Scrambled controls and the base model (checkpoint stand-ins)."""
+    fake_checkpoints(WORLD)
+    return WORLD
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """One report of :data:`WORLD` with the Scrambled controls, then a second run in the same home."""
+    root = tmp_path_factory.mktemp("report")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REALNET_HOME", str(root / "home"))
+        fake_checkpoints(WORLD)
+        scorer = FakeScorer()
+        first = report(root / "first", scorer, controls=["realnet_scrambled_s*"])
+        calls_after_first = len(scorer.calls)
+        second = report(root / "second", scorer, controls=["realnet_scrambled_s*"])
+    return {"first": first, "second": second, "out": root / "first", "second_out": root / "second",
+            "scorer": scorer, "calls_after_first": calls_after_first}
+
+
+# ---------------------------------------------------------------- the score store
+
+
+def test_second_report_run_scores_nothing_and_reads_every_score_from_the_store(built):
+    # 9 models × (EEG + 3 fMRI) + the first behavioural failure per benchmark (then that benchmark is given up)
+    assert built["calls_after_first"] == 9 * 4 + 2
+    assert built["first"].scores_computed == 9 * 4
+    assert len(built["scorer"].calls) == built["calls_after_first"]  # failures are stored too
+    assert (built["second"].scores_computed, built["second"].scores_cached) == (0, 9 * 4)
+    assert (built["second"].rdms_computed, built["second"].rdms_cached) == (0, 9)
+    for name in ("fig2a_layer_time_courses__curves.csv", "fig3_fmri__stats.csv",
+                 "fig2d_individual_variability__pairs.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(built["out"] / name), pd.read_csv(built["second_out"] / name))
+
+
+def test_stored_failures_are_reported_without_scoring_until_retried(world, tmp_path):
+    scorer = FakeScorer()
+    store = ScoreStore(root=tmp_path / "scores", scorer=scorer, data_fingerprint=lambda b: "package-1")
+    models = resolve_models(ids("realnet", 2))[0]
+    requests = [(m, "Geirhos2021-error_consistency") for m in models]
+    _, failures = store.get_many(requests, on_error=lambda benchmark, error: "benchmark")
+    assert len(scorer.calls) == 1 and [f.model_identifier for f in failures] == ids("realnet", 2)
+    _, again = store.get_many(requests, on_error=lambda benchmark, error: "benchmark")
+    assert len(scorer.calls) == 1 and "--retry-failed" in again[0].reason and "no network" in again[0].reason
+    scorer.behaviour_error = None
+    records, failures = store.get_many(requests, on_error=lambda benchmark, error: "benchmark", retry_failed=True)
+    assert len(scorer.calls) == 3 and not failures and len(records) == 2
+    assert not list((tmp_path / "scores").rglob("*.failed.json"))
+    with pytest.raises(OSError):
+        ScoreStore(root=tmp_path / "other", scorer=FakeScorer(), data_fingerprint=lambda b: "p").get_many(requests)
+
+
+def test_a_changed_checkpoint_or_package_is_scored_again(world, tmp_path):
+    scorer = FakeScorer()
+    store = ScoreStore(root=tmp_path / "scores", scorer=scorer, data_fingerprint=lambda b: "package-1")
+    model = resolve_models(["realnet_s01"])[0][0]
+    first = store.get(model, "ThingsEEG2-temporal_rsa")
+    assert store.get(model, "ThingsEEG2-temporal_rsa").key == first.key and len(scorer.calls) == 1
+    meta_only_checkpoint(model.checkpoint, "realnet_s01", seed=7)  # retrained
+    retrained = store.get(model, "ThingsEEG2-temporal_rsa")
+    assert retrained.key != first.key and len(scorer.calls) == 2
+    repackaged = ScoreStore(root=tmp_path / "scores", scorer=scorer, data_fingerprint=lambda b: "package-2")
+    assert repackaged.get(model, "ThingsEEG2-temporal_rsa").key_parts["data_fingerprint"] == "package-2"
+    assert len(scorer.calls) == 3
+
+
+def test_score_record_round_trips_through_json_with_raw_values_and_nan(world):
+    raw = xr.DataArray(np.array([[0.1, np.nan], [0.3, 0.4]]), dims=("subject", "time_ms"),
+                       coords={"subject": ["sub-01", "sub-02"], "time_ms": [0, 10]})
+    record = ScoreRecord("realnet_s01", "ThingsEEG2-temporal_rsa", float("nan"), raw,
+                         {"ceiling": 0.5, "subjects": ["sub-01", "sub-02"]}, "k", {"a": "b"})
+    text = json.dumps(record.to_json())
+    assert "NaN" not in text  # strict JSON: NaN is written as null
+    back = ScoreRecord.from_json(json.loads(text))
+    assert np.isnan(back.value) and back.attrs == record.attrs
+    xr.testing.assert_identical(back.raw, raw.astype(float))
+    xr.testing.assert_identical(array_from_record(array_record(raw)), raw)
+
+
+def test_a_record_of_another_format_is_refused_with_advice():
+    with pytest.raises(DataFormatError, match="delete the file"):
+        ScoreRecord.from_json({"format": "something-else"}, "x.json")
+
+
+# ---------------------------------------------------------------- model selection
+
+
+def test_group_pattern_takes_one_family_and_only_present_checkpoints():
+    fake_checkpoints(["realnet_s01", "realnet_s03", "realnet_scrambled_s01", "realnet_r_s01"])
+    models, notes = resolve_models(["realnet_s*", "realnet_r_s0?", "realnet_nomse_s*", "realnet_s05"])
+    assert [m.name for m in models] == ["realnet_s01", "realnet_s03", "realnet_r_s01"]
+    assert any("realnet_nomse_s*" in n for n in notes) and any("realnet_s05" in n for n in notes)
+    groups = group_models(models)
+    assert [(g.label, g.personalised, g.subjects) for g in groups] == [("ReAlnet", True, [1, 3]),
+                                                                       ("ReAlnet-R", True, [1])]
+
+
+def test_other_names_are_brainscore_models_without_checkpoint():
+    models, _ = resolve_models(["resnet101"])
+    assert (models[0].brainscore_id, models[0].checkpoint, models[0].subject) == ("resnet101", None, None)
+
+
+# ---------------------------------------------------------------- analyses on hand-checkable records
+
+
+def _raw(values_by_subject: dict[str, float]) -> xr.DataArray:
+    subjects = list(values_by_subject)
+    values = np.stack([np.full((4, 20), v) for v in values_by_subject.values()])
+    return xr.DataArray(values, dims=("subject", "region", "time_ms"),
+                        coords={"subject": subjects, "region": REGIONS, "time_ms": TIMES_MS})
+
+
+def _hand_data(matrix: np.ndarray, base: np.ndarray) -> an.ReportData:
+    """ReAlnets whose RSA with subject j is matrix[i, j] everywhere; the base model's is base[j]."""
+    fake_checkpoints(ids("realnet", len(base)) + ["realnet_base_cornet_s"])
+    models, _ = resolve_models(["realnet_s*"])
+    base_models, _ = resolve_models(["realnet_base_cornet_s"])
+    subjects = [f"sub-{s:02d}" for s in range(1, len(base) + 1)]
+    data = an.ReportData(main=group_models(models)[0], base=group_models(base_models)[0])
+    for i, model in enumerate(models):
+        data.eeg[model.name] = _raw(dict(zip(subjects, matrix[i])))
+    data.eeg["realnet_base_cornet_s"] = _raw(dict(zip(subjects, base)))
+    return data
+
+
+def test_cross_subject_matrix_comes_from_the_all_subject_raw_values():
+    matrix = np.array([[0.30, 0.10, 0.12], [0.11, 0.28, 0.10], [0.09, 0.12, 0.33]])
+    base = np.array([0.05, 0.06, 0.04])
+    result = an.cross_subject(_hand_data(matrix, base))
+    cells = result.cells.pivot(index="model", columns="subject", values="similarity").to_numpy()
+    np.testing.assert_allclose(cells, matrix, atol=1e-12)
+    subtracted = result.cells.pivot(index="model", columns="subject", values="baseline_subtracted").to_numpy()
+    np.testing.assert_allclose(subtracted, matrix - base, atol=1e-12)
+    normalised = (matrix - base) / (matrix - base).max(axis=0)
+    np.testing.assert_allclose(result.cells.pivot(index="model", columns="subject", values="normalised").to_numpy(),
+                               normalised, atol=1e-12)
+    matched = np.diag(normalised)
+    unmatched = np.array([np.delete(normalised[i], i).mean() for i in range(3)])
+    expected = scipy_stats.ttest_rel(matched, unmatched)
+    assert result.test["t"].iloc[0] == pytest.approx(expected.statistic)
+    assert result.test["p"].iloc[0] == pytest.approx(expected.pvalue)
+
+
+def test_personalised_models_meet_their_own_subject_and_single_models_every_subject():
+    matrix = np.array([[0.30, 0.10, 0.12], [0.11, 0.28, 0.10], [0.09, 0.12, 0.33]])
+    data = _hand_data(matrix, np.array([0.05, 0.06, 0.04]))
+    realnets = an.eeg_rows(data.main, data)
+    assert realnets.subjects == ("sub-01", "sub-02", "sub-03")
+    np.testing.assert_allclose(realnets.values[:, 0, 0], np.diag(matrix))
+    base = an.eeg_rows(data.base, data)
+    assert base.models == ("realnet_base_cornet_s",) * 3
+    np.testing.assert_allclose(base.values[:, 0, 0], [0.05, 0.06, 0.04])
+
+
+def test_peak_improvement_and_ratio_are_taken_at_the_peak_of_the_mean_realnet_curve():
+    data = _hand_data(np.full((3, 3), 0.2), np.array([0.1, 0.1, 0.1]))
+    for i, name in enumerate(ids("realnet", 3)):
+        values = data.eeg[name].values.copy()
+        values[:, :, 12] = 0.5 + 0.01 * i  # every layer peaks at 120 ms
+        data.eeg[name] = data.eeg[name].copy(data=values)
+    result = an.peak_improvements(data)
+    assert set(result.values["peak_time_ms"]) == {120.0}
+    np.testing.assert_allclose(result.values.groupby("model")["improvement"].first(), [0.4, 0.41, 0.42])
+    np.testing.assert_allclose(result.values.groupby("model")["ratio"].first(), [4.0, 4.1, 4.2])
+    expected = scipy_stats.ttest_1samp([0.4, 0.41, 0.42], 0.0)
+    row = result.stats[(result.stats["layer"] == "V1") & (result.stats["measure"] == "improvement")]
+    assert row["t"].iloc[0] == pytest.approx(expected.statistic)
+
+
+def test_variability_of_identical_models_is_all_zeros(tmp_path):
+    fake_checkpoints(ids("realnet", 3) + ["realnet_base_cornet_s"])
+    result = report(tmp_path, FakeScorer(n_subjects=3), rdms=identical_rdms)
+    pairs = pd.read_csv(tmp_path / "fig2d_individual_variability__pairs.csv")
+    model_pairs = pairs[pairs["set"] == "ReAlnet"]
+    assert len(model_pairs) == 3 * len(RDM_LAYERS)
+    np.testing.assert_array_equal(model_pairs["variability"], 0.0)
+    assert "fig2d_individual_variability" in [f.name for f in result.figures]
+
+
+def test_fmri_tests_are_bonferroni_corrected_within_each_image_set(built):
+    values = pd.read_csv(built["out"] / "fig3_fmri__values.csv")
+    stats = pd.read_csv(built["out"] / "fig3_fmri__stats.csv")
+    row = stats[(stats["image_set"] == "shape") & (stats["roi"] == "V4") & (stats["comparison"] == "Scrambled")].iloc[0]
+    main = values[(values["group"] == "ReAlnet") & (values["image_set"] == "shape") & (values["roi"] == "V4")]
+    other = values[(values["group"] == "Scrambled") & (values["image_set"] == "shape") & (values["roi"] == "V4")]
+    expected = scipy_stats.ttest_rel(main.sort_values("training_subject")["similarity"],
+                                     other.sort_values("training_subject")["similarity"])
+    assert row["t"] == pytest.approx(expected.statistic)
+    family = (stats["image_set"] == "shape").sum()
+    assert family == 5 * 2  # ROIs × (base model, Scrambled)
+    assert row["p_bonferroni"] == pytest.approx(min(expected.pvalue * family, 1.0))
+    base_row = stats[(stats["image_set"] == "shape") & (stats["roi"] == "V4") & (stats["comparison"] == "CORnet-S")]
+    base_value = values[(values["group"] == "CORnet-S") & (values["image_set"] == "shape") & (values["roi"] == "V4")]
+    one_sample = scipy_stats.ttest_1samp(main["similarity"], float(base_value["similarity"].iloc[0]))
+    assert base_row["t"].iloc[0] == pytest.approx(one_sample.statistic)
+    np.testing.assert_allclose(main["similarity"], main[SHEN_SUBJECTS].mean(axis=1))
+
+
+def test_improvement_over_base_is_per_subject_and_tested_against_zero(built):
+    values = pd.read_csv(built["out"] / "fig5_controls__values.csv")
+    curves_stats = pd.read_csv(built["out"] / "fig5_controls__stats.csv")
+    realnet = values[values["group"] == "ReAlnet"]
+    assert list(realnet["subject"]) == ["sub-01", "sub-02", "sub-03", "sub-04"]
+    expected = scipy_stats.ttest_1samp(realnet["eeg_improvement"], 0.0)
+    row = curves_stats[(curves_stats["group"] == "ReAlnet") & (curves_stats["measure"] == "eeg_improvement")].iloc[0]
+    assert (row["t"], row["p"]) == (pytest.approx(expected.statistic), pytest.approx(expected.pvalue))
+    assert row["cohens_d"] == pytest.approx(realnet["eeg_improvement"].mean() / realnet["eeg_improvement"].std(ddof=1))
+    scrambled = values[values["group"] == "Scrambled"]
+    paired = curves_stats[curves_stats["measure"] == "eeg_improvement vs ReAlnet"].iloc[0]
+    assert paired["t"] == pytest.approx(scipy_stats.ttest_rel(scrambled["eeg_improvement"],
+                                                              realnet["eeg_improvement"]).statistic)
+
+
+def test_things_dimensions_skip_constant_dimensions_and_rank_by_mean_improvement():
+    fake_checkpoints(ids("realnet", 3) + ["realnet_base_cornet_s"])
+    models, _ = resolve_models(["realnet_s*"])
+    base_models, _ = resolve_models(["realnet_base_cornet_s"])
+    data = an.ReportData(main=group_models(models)[0], base=group_models(base_models)[0])
+    images = stimulus_images(14)
+    for model in [*models, *base_models]:
+        data.rdms[model.name] = seeded_rdms(model.checkpoint, images)
+    embedding = np.random.default_rng(3).random((14, 6))
+    embedding[:, 2] = 1.0  # constant over the images: explains nothing
+    labels = [f"d{k}" for k in range(6)]
+    result = an.dimension_scores(data, embedding, labels, n_top=3)
+    keep = [0, 1, 3, 4, 5]
+    direct = partial_spearman(data.rdms["realnet_s02"].layer("IT"), dimension_rdms(embedding[:, keep]))
+    row = result.values[result.values["model"] == "realnet_s02"].set_index("dimension")
+    np.testing.assert_allclose(row.loc[keep, "r_squared"], direct.r_squared, rtol=1e-12)
+    assert np.isnan(row.loc[2, "r_squared"])
+    improvement = np.stack([result.values[result.values["model"] == m.name]["r_squared"].to_numpy()
+                            - result.values[result.values["model"] == "realnet_base_cornet_s"]["r_squared"].to_numpy()
+                            for m in models]).mean(axis=0)
+    order = [d for d in np.argsort(-np.nan_to_num(improvement, nan=-np.inf), kind="stable")][:3]
+    assert list(result.top["dimension"]) == order
+    assert 2 not in set(result.enhanced["dimension"])
+
+
+def test_windows_are_written_as_the_paper_writes_them():
+    significant = [t in (70, 80, 90, 100, 110, 120, 160, 170, 180, 190) for t in TIMES_MS]
+    assert windows_text(TIMES_MS, significant) == "70–130 and 160–200 ms"
+    assert windows_text(TIMES_MS, [False] * 20) == "none"
+
+
+# ---------------------------------------------------------------- figures, tables, page
+
+
+def test_time_course_figure_draws_exactly_the_csv_numbers(built):
+    curves = pd.read_csv(built["out"] / "fig2a_layer_time_courses__curves.csv")
+    marks = pd.read_csv(built["out"] / "fig2a_layer_time_courses__marks.csv")
+    figure = fg.plot_time_courses(curves, marks, main_label="ReAlnet", title="t")
+    lines = {line.get_gid(): line for ax in figure.axes for line in ax.get_lines() if line.get_gid()}
+    for (group, layer), part in curves.groupby(["group", "layer"]):
+        line = lines[f"{group}|{layer}"]
+        np.testing.assert_allclose(line.get_xdata(), part.sort_values("time_ms")["time_ms"])
+        np.testing.assert_allclose(line.get_ydata(), part.sort_values("time_ms")["mean"])
+    for (comparison, layer), part in marks.groupby(["comparison", "layer"]):
+        drawn = lines[f"marks|{comparison}|{layer}"].get_xdata()
+        np.testing.assert_array_equal(drawn, part.loc[part["uncorrected_significant"], "time_ms"])
+
+
+def test_time_course_csv_holds_mean_and_sem_over_subjects(built):
+    scorer = FakeScorer()
+    curves = pd.read_csv(built["out"] / "fig2a_layer_time_courses__curves.csv")
+    own = np.stack([scorer(f"realnet_s{s:02d}", "ThingsEEG2-temporal_rsa").attrs["raw"].values[s - 1, 2]
+                    for s in range(1, 5)])  # layer V4, each model against its own subject
+    part = curves[(curves["group"] == "ReAlnet") & (curves["layer"] == "V4")].sort_values("time_ms")
+    np.testing.assert_allclose(part["mean"], own.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(part["sem"], scipy_stats.sem(own, axis=0), rtol=1e-9)
+    assert set(part["n"]) == {4}
+
+
+def test_bar_figures_draw_the_csv_means(built):
+    values = pd.read_csv(built["out"] / "fig5_controls__values.csv")
+    long = values.melt(id_vars=["group", "model", "training_subject", "subject"],
+                       value_vars=["eeg_improvement", "fmri_improvement"], var_name="measure",
+                       value_name="improvement").assign(x="improvement")
+    figure = fg.plot_grouped_bars(long, panel_column="measure", x_column="x", value_column="improvement",
+                                  group_order=["ReAlnet", "Scrambled"], ylabel="y", title="t")
+    bars = {patch.get_gid(): patch for ax in figure.axes for patch in ax.patches if patch.get_gid()}
+    for (group, measure), part in long.groupby(["group", "measure"]):
+        assert bars[f"{group}|{measure}|improvement"].get_height() == pytest.approx(part["improvement"].mean())
+
+
+def test_html_page_embeds_every_png_and_names_every_csv(built):
+    result = built["first"]
+    page = result.html.read_text(encoding="utf-8")
+    embedded = [base64.b64decode(b) for b in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)]
+    assert sorted(embedded) == sorted(f.png.read_bytes() for f in result.figures)
+    assert len(result.figures) >= 8
+    for figure in result.figures:
+        assert figure.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        for table in figure.tables:
+            assert table.name in page and table.is_file()
+    assert "src='http" not in page and "href='http" not in page
+    for skipped in result.skipped:
+        assert html.escape(skipped.title) in page
+
+
+def test_skipped_figures_say_why(tmp_path):
+    fake_checkpoints(["realnet_s01", "realnet_base_cornet_s"])
+    result = report(tmp_path, FakeScorer(n_subjects=2))
+    reasons = {s.name: s.reason for s in result.skipped}
+    assert "needs ≥ 2 personalised models with layer RDMs; found 1" in reasons["fig2d_individual_variability"]
+    assert "≥ 2 personalised models" in reasons["fig2efg_cross_subject"]
+    assert "Brain-Score's data" in reasons["fig4a_behaviour"] and "no network" in reasons["fig4a_behaviour"]
+    assert "--spose" in reasons["fig4b_things_dimensions"]
+    assert "--imagenet-val" in reasons["imagenet"]
+    assert "--seed-models" in reasons["seed_variability"]
+    assert "β values" in reasons["beta_sweep"]
+    assert {"fig2a_layer_time_courses", "fig2c_max_over_layers", "fig1b_early_late"} <= {f.name for f in result.figures}
+
+
+def test_behaviour_is_plotted_with_the_mean_of_both_benchmarks_when_scored(world, tmp_path):
+    result = report(tmp_path, FakeScorer(behaviour_error=None), controls=["realnet_scrambled_s*"])
+    assert "fig4a_behaviour" in [f.name for f in result.figures]
+    values = pd.read_csv(tmp_path / "fig4a_behaviour__values.csv")
+    per_model = values.pivot(index="model", columns="benchmark", values="score")
+    np.testing.assert_allclose(per_model["mean"], per_model[["Rajalingham2018public-i2n",
+                                                             "Geirhos2021-error_consistency"]].mean(axis=1))
+
+
+def test_seed_variability_compares_training_noise_with_across_subject_variability(world, tmp_path):
+    seeds = [str(meta_only_checkpoint(tmp_path / f"s01_seed{seed}.pt", "realnet_s01", seed=seed)) for seed in (1, 2, 3)]
+    result = report(tmp_path / "out", FakeScorer(), seed_models=seeds)
+    assert "seed_variability" in [f.name for f in result.figures]
+    summary = pd.read_csv(tmp_path / "out" / "seed_variability__summary.csv")
+    assert (summary.groupby("set")["n_pairs"].first().to_dict()
+            == {"ReAlnet: across subjects": 6, "one subject, 3 seeds (sub-01)": 3})
+    pairs = pd.read_csv(tmp_path / "out" / "seed_variability__pairs.csv")
+    assert set(pairs.loc[pairs["set"].str.contains("seeds"), "model_a"]) == {"s01_seed1", "s01_seed2"}
+
+
+def test_fidelity_comes_from_each_checkpoints_training_record(built):
+    table = pd.read_csv(built["out"] / "fidelity__values.csv")
+    assert list(table["model"]) == ids("realnet", 4) + ids("realnet_scrambled", 4)  # the base model has no head
+    expected = pd.DataFrame([fidelity_of(m) for m in table["model"]])
+    np.testing.assert_allclose(table["spearman"], expected["spearman"])
+    np.testing.assert_allclose(table["pearson_mean_feature"], expected["pearson_mean_feature"])
+    assert set(table["source"]) == {"training record (meta.metrics.test)"}
+
+
+# ---------------------------------------------------------------- ImageNet, verify-paper, CLI
+
+
+def test_imagenet_folder_layouts_and_top_k():
+    logits = np.array([[0.1, 0.9, 0.0, 0.2], [0.5, 0.1, 0.3, 0.2], [0.0, 0.1, 0.2, 0.3]])
+    labels = np.array([1, 2, 0])
+    assert top_k_accuracy(logits, labels, 1) == pytest.approx(1 / 3)
+    assert top_k_accuracy(logits, labels, 2) == pytest.approx(2 / 3)
+    assert top_k_accuracy(logits, labels, 4) == 1.0
+
+
+def test_imagenet_folder_reads_class_index_folders_and_labels_file(tmp_path):
+    from PIL import Image
+
+    for index, name in ((3, "a.png"), (417, "b.png")):
+        (tmp_path / "folders" / f"{index:04d}").mkdir(parents=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / "folders" / f"{index:04d}" / name)
+    labelled = read_labelled_folder(tmp_path / "folders")
+    assert (labelled.layout, list(labelled.labels)) == ("class-index folders", [3, 417])
+    (tmp_path / "flat").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "flat" / "x.png")
+    (tmp_path / "flat" / "labels.txt").write_text("# path index\nx.png 999\n")
+    assert list(read_labelled_folder(tmp_path / "flat").labels) == [999]
+    (tmp_path / "flat" / "labels.txt").write_text("x.png 1000\n")
+    with pytest.raises(DataFormatError, match="0..999"):
+        read_labelled_folder(tmp_path / "flat")
+
+
+def test_verify_paper_lists_every_paper_value_beside_ours_with_a_fixture_banner(world):
+    verification = verify_paper(score_store=ScoreStore(scorer=FakeScorer(behaviour_error=None),
+                                                       data_fingerprint=lambda b: "package-1"),
+                                controls=["realnet_scrambled_s*"], package_shape=lambda: (4, 14), progress=False)
+    table = verification.table
+    assert list(table["key"]) == [v.key for v in PAPER_VALUES]
+    assert len(set(table["key"])) == len(table)
+    assert table["source"].str.len().min() > 10
+    assert "not comparable" in verification.banner and "4 subjects and 14 test images" in verification.banner
+    by_key = table.set_index("key")
+    assert isinstance(by_key.loc["windows_V1", "ours"], str)
+    assert np.isfinite(by_key.loc["matched_t", "ours"]) and np.isfinite(by_key.loc["eeg_scrambled_t", "ours"])
+    assert "not computed" in by_key.loc["eeg_no_mse_t", "note"]  # no W/o MSELoss models here
+    assert "garbled" in by_key.loc["eeg_unpaired_d", "note"] and np.isnan(by_key.loc["eeg_unpaired_d", "paper_value"])
+    text = verification.format()
+    assert text.splitlines()[0] == verification.banner and "t = 5.6068" in text
+
+
+def test_paper_d_values_used_as_numbers_equal_t_over_root_ten():
+    values = {v.key: v for v in PAPER_VALUES}
+    for key, value in values.items():
+        if key.endswith("_d") and np.isfinite(value.value) and "formula unknown" not in value.note:
+            t = values[key[:-2] + "_t"].value
+            assert value.value == pytest.approx(t / np.sqrt(10), abs=6e-4), key
+
+
+def test_cli_verbs_parse_their_options():
+    from realnet_plugins.commands import report as command
+
+    parser = argparse.ArgumentParser()
+    command.configure(parser, "report")
+    args = parser.parse_args(["--models", "realnet_s*", "--out", "o", "--controls", "realnet_scrambled_s*",
+                              "--extra-baselines", "resnet101", "--no-behaviour", "--permutations", "100"])
+    assert (args.models, args.out, args.base, args.no_behaviour, args.permutations) == (
+        ["realnet_s*"], Path("o"), "realnet_base_cornet_s", True, 100)
+    parser = argparse.ArgumentParser()
+    command.configure(parser, "verify-paper")
+    assert parser.parse_args([]).models == ["realnet_s*"]

@@ -1,0 +1,85 @@
+"""``realnet train`` and ``realnet sweep`` through ``realnet_plugins.cli.main``."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
+from realnet_plugins.cli import main
+from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.paths import checkpoints_dir
+from realnet_plugins.training.cli import parse_subjects, parse_sweep_variants
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return str(write_things_eeg2_release(tmp_path_factory.mktemp("release"), n_subjects=2, n_train_concepts=4,
+                                         images_per_concept=2, n_test_images=4, image_size=32))
+
+
+TINY = ["--backbone", "resnet18", "--image-size", "32", "--epochs", "1", "--batch-size", "4", "--max-steps", "1",
+        "--no-progress"]
+
+
+@pytest.mark.parametrize("verb, option", [("train", "--legacy-detached-contrastive"), ("sweep", "--concurrent")])
+def test_help_lists_the_options(verb, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([verb, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert option in out and "--init-weights" in out and "--release" in out
+
+
+def test_train_command_writes_a_checkpoint_and_refuses_to_overwrite_it(release, capsys):
+    assert main(["train", "--release", release, "--subject", "2", "--variant", "no_contrastive", *TINY]) == 0
+    path = checkpoints_dir() / "custom" / "resnet18_no_contrastive_beta100_s02_seed2023.pt"  # no paper identifier
+    assert str(path) in capsys.readouterr().out
+    meta = load_checkpoint(path).meta
+    assert (meta.variant, meta.subject, meta.training["steps"]) == ("no_contrastive", 2, 1)
+    assert main(["train", "--release", release, "--subject", "2", "--variant", "no_contrastive", *TINY]) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["train", "--release", release, "--subject", "2", "--variant", "no_contrastive", "--overwrite",
+                 *TINY]) == 0
+
+
+def test_train_command_reports_invalid_requests(release, capsys):
+    assert main(["train", "--release", release, "--variant", "across_subject", "--subject", "1", *TINY]) == 1
+    assert "pools every subject" in capsys.readouterr().err
+    assert main(["train", "--release", release, "--subject", "5", *TINY]) == 1
+    assert "subject 5 is not in the release" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--release", release, "--subject", "1", "--variant", "shuffled"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_sweep_trains_every_subject_and_variant_then_skips_finished_ones(release, capsys):
+    args = ["sweep", "--release", release, "--subjects", "1-2", "--variants", "realnet,beta10", "--concurrent", "2",
+            *TINY]
+    assert main(args) == 0
+    paths = [checkpoint_path(i) for i in ("realnet_r_s01", "realnet_r_s02")]
+    paths += [checkpoints_dir() / "custom" / f"resnet18_realnet_beta10_s0{s}_seed2023.pt" for s in (1, 2)]
+    assert all(p.is_file() for p in paths)
+    assert load_checkpoint(paths[0]).meta.training["trained_with"] == 2
+    stamps = [p.stat().st_mtime_ns for p in paths]
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out.count("skip (finished)") == 4
+    assert [p.stat().st_mtime_ns for p in paths] == stamps
+
+
+def test_sweep_lists_are_parsed_with_clear_errors():
+    assert parse_subjects("1-3,5,2") == [1, 2, 3, 5]
+    assert parse_sweep_variants("realnet, unpaired,beta1000") == [("realnet", None), ("unpaired", None),
+                                                                  ("realnet", 1000.0)]
+    with pytest.raises(ValueError, match="ranges such as 1-10"):
+        parse_subjects("one")
+    with pytest.raises(ValueError, match="betaX"):
+        parse_sweep_variants("realnet,bogus")

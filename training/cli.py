@@ -1,0 +1,180 @@
+"""``realnet train`` and ``realnet sweep``: train ReAlnets from the command line.
+
+    realnet train --release THINGS_EEG2 --subject 1 --init-weights cornet_s-1d3f7974.pth
+    realnet train --release THINGS_EEG2 --subject 3 --variant unpaired --init-weights realnet_base_cornet_s
+    realnet sweep --release THINGS_EEG2 --subjects 1-10 --variants realnet,unpaired,beta10 \\
+        --init-weights realnet_base_cornet_s --concurrent 4
+
+``sweep`` trains every subject × variant of its lists (``betaX`` = variant ``realnet`` with β = X;
+``across_subject`` runs once, pooling every subject), skips runs whose checkpoint exists, resumes
+interrupted ones, and with ``--concurrent K`` trains K compatible runs at once on one device.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from realnet_plugins.errors import RealnetError
+from realnet_plugins.identifiers import VARIANTS
+from realnet_plugins.things_eeg2 import NORMALISATION_MODES, ThingsEEG2Release
+
+from .loop import SELECTIONS, TrainConfig, default_checkpoint_path, train, train_many
+from .step import COMPILE_MODES
+
+__all__ = ["configure", "run", "parse_subjects", "parse_sweep_variants"]
+
+_BETA_TOKEN = re.compile(r"^beta(?P<value>\d+(\.\d+)?)$")
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig(release="")
+    parser.add_argument("--release", required=True, help="folder of the THINGS-EEG2 release (preprocessed_data/, image_set/)")
+    parser.add_argument("--backbone", default=defaults.backbone, choices=("cornet_s", "resnet18"), help="default: %(default)s")
+    parser.add_argument("--init-weights", metavar="FILE|ID",
+                        help="ImageNet weight file (cornet_s-1d3f7974.pth, resnet18-f37072fd.pth), a published ReAlnet "
+                             "file, a realnet checkpoint or an identifier such as realnet_base_cornet_s; without it the "
+                             "backbone is random (tests and demos only)")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
+    parser.add_argument("--image-size", type=int, default=defaults.image_size, help="input side in px (default: %(default)s)")
+    parser.add_argument("--normalisation", default=defaults.normalisation, choices=NORMALISATION_MODES,
+                        help="EEG z-scoring per subject: one scalar mean/std, or per channel x time (default: %(default)s)")
+    parser.add_argument("--legacy-detached-contrastive", action="store_true",
+                        help="add the contrastive term without its gradient, as the published code did")
+    parser.add_argument("--validation-fraction", type=float, default=defaults.validation_fraction,
+                        help="share of training concepts held out for validation (default: %(default)s)")
+    parser.add_argument("--selection", default=defaults.selection, choices=SELECTIONS,
+                        help="keep the last epoch, or the best validation epoch (default: %(default)s); never test data")
+    parser.add_argument("--device", help="cuda, cuda:N or cpu (default: cuda if available)")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                        help="bf16 autocast (default: on for CUDA; CUDA only)")
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                        help="NHWC memory format (default: on for CUDA)")
+    parser.add_argument("--compile", default=defaults.compile, choices=COMPILE_MODES,
+                        help="torch.compile mode (default: %(default)s)")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps (tests, benchmarks)")
+    parser.add_argument("--log-every", type=int, default=defaults.log_every, help="steps per log line (default: %(default)s)")
+    parser.add_argument("--checkpoint-every-steps", type=int, default=defaults.checkpoint_every_steps,
+                        help="also save the resume state every N steps (default: off)")
+    parser.add_argument("--checkpoint-every-s", type=float, default=defaults.checkpoint_every_s,
+                        help="save the resume state at an epoch end after this many seconds (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true", help="retrain runs whose checkpoint exists")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def configure(parser: argparse.ArgumentParser, verb: str) -> None:
+    """Add the options of ``verb`` (``train`` or ``sweep``) to ``parser``."""
+    _common_arguments(parser)
+    if verb == "train":
+        parser.add_argument("--subject", type=int, help="THINGS-EEG2 subject (not with --variant across_subject)")
+        parser.add_argument("--variant", default="realnet", choices=VARIANTS, help="default: %(default)s")
+        parser.add_argument("--beta", type=float, help="weight of the EEG loss (default 100; beta0 variant: 0)")
+        parser.add_argument("--out", type=Path, help="checkpoint path (default: $REALNET_HOME/checkpoints/<identifier>.pt)")
+        parser.add_argument("--run-name", help="run folder name under $REALNET_HOME/runs (default: the checkpoint's stem)")
+    elif verb == "sweep":
+        parser.add_argument("--subjects", help="e.g. 1-10 or 1,3,5 (default: every subject of the release)")
+        parser.add_argument("--variants", default="realnet",
+                            help=f"comma-separated: {', '.join(VARIANTS)}, or betaX for realnet with beta X "
+                                 "(default: %(default)s)")
+        parser.add_argument("--concurrent", type=int, default=1,
+                            help="train up to K compatible runs at once on one device (default: %(default)s)")
+    else:
+        raise ValueError(f"training.cli has no verb {verb!r}")
+
+
+def parse_subjects(text: str) -> list[int]:
+    """``"1-3,5"`` → ``[1, 2, 3, 5]``.
+
+    Raises:
+        ValueError: malformed text.
+    """
+    subjects: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise ValueError(f"cannot read subjects {text!r}: use numbers and ranges such as 1-10 or 1,3,5")
+        lo, hi = int(match[1]), int(match[2] or match[1])
+        if hi < lo:
+            raise ValueError(f"empty subject range {part!r}")
+        subjects.extend(s for s in range(lo, hi + 1) if s not in subjects)
+    return subjects
+
+
+def parse_sweep_variants(text: str) -> list[tuple[str, float | None]]:
+    """``"realnet,unpaired,beta10"`` → ``[("realnet", None), ("unpaired", None), ("realnet", 10.0)]``.
+
+    Raises:
+        ValueError: an unknown token (the message lists the valid forms).
+    """
+    out: list[tuple[str, float | None]] = []
+    for token in (t.strip() for t in text.split(",") if t.strip()):
+        match = _BETA_TOKEN.match(token)
+        if token in VARIANTS:
+            out.append((token, None))
+        elif match and float(match["value"]) > 0:
+            out.append(("realnet", float(match["value"])))
+        else:
+            raise ValueError(f"unknown sweep variant {token!r}; use {', '.join(VARIANTS)} or betaX (X > 0)")
+    if not out:
+        raise ValueError("no variants given")
+    return out
+
+
+def _config(args: argparse.Namespace, *, subject: int | None, variant: str, beta: float | None,
+            run_name: str | None = None) -> TrainConfig:
+    return TrainConfig(
+        release=args.release, subject=subject, variant=variant, backbone=args.backbone, beta=beta,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, image_size=args.image_size,
+        normalisation=args.normalisation, init_weights=args.init_weights,
+        legacy_detached_contrastive=args.legacy_detached_contrastive,
+        validation_fraction=args.validation_fraction, selection=args.selection, device=args.device, amp=args.amp,
+        channels_last=args.channels_last, compile=args.compile, max_steps=args.max_steps, log_every=args.log_every,
+        checkpoint_every_steps=args.checkpoint_every_steps, checkpoint_every_s=args.checkpoint_every_s,
+        run_name=run_name,
+    )
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if args.concurrent < 1:
+        raise ValueError(f"--concurrent must be at least 1, got {args.concurrent}")
+    release = ThingsEEG2Release(args.release)
+    subjects = parse_subjects(args.subjects) if args.subjects else release.subjects()
+    configs: list[TrainConfig] = []
+    for variant, beta in parse_sweep_variants(args.variants):
+        for subject in ([None] if variant == "across_subject" else subjects):
+            configs.append(_config(args, subject=subject, variant=variant, beta=beta).resolved())
+    pending, skipped = [], []
+    for config in configs:
+        target = default_checkpoint_path(config)
+        (skipped if target.exists() and not args.overwrite else pending).append(config)
+    for config in skipped:
+        print(f"skip (finished): {default_checkpoint_path(config)}")
+    # Runs that can share a device step: same pair count (across_subject pools) and head or not (beta0).
+    groups: dict[tuple[bool, bool], list[TrainConfig]] = {}
+    for config in pending:
+        groups.setdefault((config.variant == "across_subject", config.variant == "beta0"), []).append(config)
+    for members in groups.values():
+        for start in range(0, len(members), args.concurrent):
+            chunk = members[start:start + args.concurrent]
+            for path in train_many(chunk, overwrite=args.overwrite, progress=not args.no_progress):
+                print(f"trained: {path}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``realnet train`` or ``realnet sweep``; return the exit status."""
+    try:
+        if args.verb == "sweep":
+            return _sweep(args)
+        config = _config(args, subject=args.subject, variant=args.variant, beta=args.beta, run_name=args.run_name)
+        path = train(config, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    except RealnetError:  # DataFormatError is also a ValueError: keep its own class
+        raise
+    except ValueError as e:
+        raise RealnetError(str(e)) from None
+    print(f"trained: {path}")
+    return 0
