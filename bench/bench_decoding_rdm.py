@@ -96,7 +96,8 @@ def main() -> None:
     svc_total = svc_seconds / len(sample) * n_pairs
     print(f"sklearn SVC(kernel='linear'): {svc_seconds:.1f} s for {len(sample)} pairs = "
           f"{svc_seconds / len(sample):.3f} s per pair -> {svc_total:.0f} s "
-          f"({svc_total / 3600:.2f} h) for all pairs; engine speed-up {svc_total / engine_seconds:.0f}x")
+          f"({svc_total / 3600:.2f} h) for all pairs; engine speed-up "
+          f"{svc_total / engine_seconds:.0f}x")
     n_linear = max(1, len(sample) // 3)
     _, linear_seconds = reference_accuracies(trials, settings, sample[:n_linear], "linearsvc")
     linear_total = linear_seconds / n_linear * n_pairs

@@ -193,7 +193,7 @@ def safe_torch_load(path: str | Path) -> Any:
             f"{path} was refused: it asks to build objects other than tensors and plain containers, so it was not "
             f"loaded and nothing in it was run ({str(e).splitlines()[0]}). Use a checkpoint from a trusted source."
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, IndexError, KeyError, TypeError, AttributeError) as e:
         raise CheckpointError(
             f"{path} is not a readable torch checkpoint (truncated or corrupt?): {type(e).__name__}: "
             f"{str(e).splitlines()[0] if str(e) else ''}. Re-download or re-create it."

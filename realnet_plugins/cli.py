@@ -24,6 +24,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "package": ("realnet_plugins.commands.package", "turn downloaded THINGS-EEG2 / Shen2019 files into assemblies and RDMs"),
     "demo": ("realnet_plugins.commands.demo", "run the whole pipeline on a generated miniature world"),
     "report": ("realnet_plugins.commands.report", "reproduce the paper's analyses and figures from scores"),
+    "verify-paper": ("realnet_plugins.commands.report",
+                     "recompute the paper's headline numbers from the scores and print them beside the paper's"),
 }
 
 

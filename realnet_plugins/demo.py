@@ -66,10 +66,12 @@ class DemoSize:
     lr: float
 
 
+#: The default world: about 60 training steps.
 FULL = DemoSize(eeg_subjects=3, train_concepts=100, images_per_concept=3, test_images=30, test_reps=12,
-                natural_images=16, epochs=5, lr=1e-3)
-QUICK = DemoSize(eeg_subjects=2, train_concepts=80, images_per_concept=2, test_images=20, test_reps=10,
-                 natural_images=12, epochs=3, lr=1e-3)
+                natural_images=16, epochs=3, lr=1e-3)
+#: ``--quick``: one epoch over the same training images (about 20 steps), two EEG subjects.
+QUICK = DemoSize(eeg_subjects=2, train_concepts=100, images_per_concept=3, test_images=30, test_reps=12,
+                 natural_images=12, epochs=1, lr=1e-3)
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,7 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
 
     Args:
         out: the demo folder (created); ``<out>/home`` is the run's ``$REALNET_HOME``.
-        quick: a smaller world and shorter training (about half the time).
+        quick: two EEG subjects and one training epoch instead of three (about half the time).
         progress: show progress bars.
 
     Returns:

@@ -88,6 +88,14 @@ def test_linear_svm_is_at_least_as_optimal_as_libsvm_and_decides_alike(scale):
                                    atol=2e-3 * (1 + np.abs(expected).max()))
 
 
+def test_linear_svm_refuses_problems_without_both_classes():
+    x = np.zeros((2, 4, 3))
+    with pytest.raises(ValueError, match="both classes"):
+        linear_svm(x, np.array([[-1.0, -1, 1, 1], [1.0, 1, 1, 1]]), C=1.0)
+    with pytest.raises(ValueError, match="both classes"):
+        linear_svm(x, np.array([[0.0, 0, 1, 1], [-1.0, 1, -1, 1]]), C=1.0)
+
+
 def test_degenerate_intercept_is_the_midpoint_libsvm_picks():
     # all samples identical: w = 0 and every b in [-1, 1] is optimal for balanced classes
     x = np.zeros((1, 10, 3))
@@ -130,8 +138,9 @@ def test_plan_folds_have_stratified_kfold_sizes_and_fresh_draws(n_per_image):
     settings = DecodingSettings(n_folds=5, n_repeats=2)
     plan = decoding_plan(4, n_per_image, 3, settings)
     labels = np.repeat([0, 1], n_per_image)
+    splitter = StratifiedKFold(5, shuffle=True, random_state=0)
     expected = [np.bincount(labels[test], minlength=2)
-                for _, test in StratifiedKFold(5, shuffle=True, random_state=0).split(labels, labels)]
+                for _, test in splitter.split(labels, labels)]
     folds = plan.test_fold.reshape(-1, 2, n_per_image)
     for assignment in folds:
         got = [[int((assignment[c] == f).sum()) for c in range(2)] for f in range(5)]
@@ -177,7 +186,8 @@ def _neurora_reference(trials, settings):
         accuracy = np.zeros((settings.n_repeats, n_times, settings.n_folds))
         for repeat in range(settings.n_repeats):
             groups = plan.pseudo_trials[repeat, pair]
-            x = np.concatenate([trials[i][groups[0]].mean(axis=1), trials[j][groups[1]].mean(axis=1)])
+            x = np.concatenate([trials[i][groups[0]].mean(axis=1),
+                                trials[j][groups[1]].mean(axis=1)])
             y = np.repeat([0, 1], groups.shape[1])
             for t in range(n_times):
                 folds = plan.test_fold[repeat, t, pair].reshape(-1)

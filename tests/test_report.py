@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,7 @@ class FakeScorer:
     def __call__(self, model: str, benchmark: str) -> FakeScore:
         self.calls.append((model, benchmark))
         effect, own = _model_effect(model)
-        rng = np.random.default_rng([sum(map(ord, model)), sum(map(ord, benchmark))])
+        rng = np.random.default_rng([zlib.crc32(model.encode()), zlib.crc32(benchmark.encode())])
         if benchmark == "ThingsEEG2-temporal_rsa":
             values = np.empty((len(self.subjects), 4, 20))
             for i in range(len(self.subjects)):
@@ -129,7 +130,7 @@ def seeded_rdms(checkpoint: Path, images: StimulusImages) -> LayerRDMs:
     """RDMs shared by every model plus a model-specific part growing with depth."""
     n = len(images.stimulus_ids)
     shared = np.random.default_rng(0).normal(size=(len(RDM_LAYERS), n, 6))
-    own = np.random.default_rng(sum(map(ord, checkpoint.stem))).normal(size=(len(RDM_LAYERS), n, 6))
+    own = np.random.default_rng(zlib.crc32(checkpoint.stem.encode())).normal(size=(len(RDM_LAYERS), n, 6))
     rdms = np.stack([_rdm_from_features(shared[k] + 0.2 * (k + 1) * own[k]) for k in range(len(RDM_LAYERS))])
     return LayerRDMs(RDM_LAYERS, rdms, images.stimulus_ids)
 
@@ -331,14 +332,28 @@ def test_peak_improvement_and_ratio_are_taken_at_the_peak_of_the_mean_realnet_cu
     assert row["t"].iloc[0] == pytest.approx(expected.statistic)
 
 
-def test_variability_of_identical_models_is_all_zeros(tmp_path):
-    fake_checkpoints(ids("realnet", 3) + ["realnet_base_cornet_s"])
-    result = report(tmp_path, FakeScorer(n_subjects=3), rdms=identical_rdms)
-    pairs = pd.read_csv(tmp_path / "fig2d_individual_variability__pairs.csv")
-    model_pairs = pairs[pairs["set"] == "ReAlnet"]
-    assert len(model_pairs) == 3 * len(RDM_LAYERS)
-    np.testing.assert_array_equal(model_pairs["variability"], 0.0)
-    assert "fig2d_individual_variability" in [f.name for f in result.figures]
+def test_variability_of_identical_models_is_all_zeros():
+    fake_checkpoints(ids("realnet", 3))
+    models, _ = resolve_models(["realnet_s*"])
+    data = an.ReportData(main=group_models(models)[0], base=None)
+    for model in models:
+        data.rdms[model.name] = identical_rdms(model.checkpoint, stimulus_images())
+    result = an.model_variability("ReAlnet", models, data)
+    assert len(result.pairs) == 3 * len(RDM_LAYERS)
+    np.testing.assert_array_equal(result.pairs["variability"], 0.0)
+    np.testing.assert_array_equal(result.summary["mean"], 0.0)
+
+
+def test_variability_csv_holds_one_minus_spearman_of_every_pair(built):
+    pairs = pd.read_csv(built["out"] / "fig2d_individual_variability__pairs.csv")
+    row = pairs[(pairs["set"] == "ReAlnet") & (pairs["layer"] == "V4") & (pairs["model_a"] == "realnet_s01")
+                & (pairs["model_b"] == "realnet_s03")].iloc[0]
+    a = seeded_rdms(Path("realnet_s01.pt"), stimulus_images()).layer("V4")
+    b = seeded_rdms(Path("realnet_s03.pt"), stimulus_images()).layer("V4")
+    upper = np.triu_indices(a.shape[0], 1)
+    assert row["variability"] == pytest.approx(1 - scipy_stats.spearmanr(a[upper], b[upper])[0])
+    human = pairs[pairs["set"].str.startswith("human")]
+    assert set(human["layer"]) == {"V1", "V2", "V4", "LOC"} and len(human) == 3 * 4
 
 
 def test_fmri_tests_are_bonferroni_corrected_within_each_image_set(built):
@@ -530,6 +545,31 @@ def test_imagenet_folder_reads_class_index_folders_and_labels_file(tmp_path):
     (tmp_path / "flat" / "labels.txt").write_text("x.png 1000\n")
     with pytest.raises(DataFormatError, match="0..999"):
         read_labelled_folder(tmp_path / "flat")
+
+
+def test_imagenet_accuracy_of_a_checkpoint_is_computed_once(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from realnet_plugins import extraction
+    from realnet_plugins.fixtures.weights import write_fixture_checkpoint
+    from realnet_plugins.report.imagenet import imagenet_accuracy
+
+    write_fixture_checkpoint("realnet_base_resnet18", image_size=32, seed=4)
+    model = resolve_models(["realnet_base_resnet18"])[0][0]
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(6):
+        paths.append(tmp_path / "val" / f"im{i}.png")
+        paths[-1].parent.mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(paths[-1])
+    logits = extraction.extract(extraction.load_realnet(model.checkpoint), paths, progress=False).logits
+    labels = [int(np.argmax(row)) if i < 3 else int(np.argmin(row)) for i, row in enumerate(logits)]
+    (tmp_path / "val" / "labels.txt").write_text("".join(f"im{i}.png {label}\n" for i, label in enumerate(labels)))
+    images = read_labelled_folder(tmp_path / "val")
+    [row] = imagenet_accuracy([model], images, progress=False)
+    assert (row["top1"], row["top5"], row["n_images"]) == (50.0, 50.0, 6)
+    monkeypatch.setattr(extraction, "load_realnet", lambda *a, **k: pytest.fail("recomputed a cached accuracy"))
+    assert imagenet_accuracy([model], images, progress=False) == [row]
 
 
 def test_verify_paper_lists_every_paper_value_beside_ours_with_a_fixture_banner(world):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from PIL import Image
+from skimage import data as skimage_data
 
 from realnet_plugins.cli import main as realnet_main
 from realnet_plugins.fixtures import write_shen2019_release, write_spose_embedding, write_things_eeg2_release
@@ -45,8 +47,12 @@ def world(tmp_path_factory):
         for seed, identifier in enumerate(MODELS):
             write_fixture_checkpoint(identifier, image_size=32, seed=seed)
         spose = write_spose_embedding(root / "spose_embedding_49d_sorted.txt", seed=1)
+        for index, photo in ((0, "astronaut"), (1, "chelsea"), (1, "coffee")):
+            folder = root / "imagenet_val" / str(index)
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(getattr(skimage_data, photo)()).save(folder / f"{photo}.png")
         first = build_report(["realnet_r_s*"], root / "report", base="realnet_base_resnet18", spose_embedding=spose,
-                             n_permutations=100, progress=False)
+                             imagenet_val=root / "imagenet_val", n_permutations=100, progress=False)
         yield {"root": root, "home": home, "first": first, "spose": spose}
 
 
@@ -62,10 +68,12 @@ def test_report_scores_through_brainscore_and_writes_what_the_data_allow(world):
     written = {f.name for f in result.figures}
     assert {"fig1b_early_late", "fig2a_layer_time_courses", "fig2b_peak_improvement", "fig2c_max_over_layers",
             "fig2d_individual_variability", "fig2efg_cross_subject", "fig3_fmri", "fig4b_things_dimensions",
-            "fig5_controls", "fidelity"} <= written
+            "fig5_controls", "fidelity", "imagenet"} <= written
     skipped = {s.name: s.reason for s in result.skipped}
     assert "Brain-Score's data" in skipped["fig4a_behaviour"]  # offline: Brain-Score's storage is unreachable
-    assert "β values" in skipped["beta_sweep"] and "--imagenet-val" in skipped["imagenet"]
+    assert "β values" in skipped["beta_sweep"] and "--seed-models" in skipped["seed_variability"]
+    imagenet = pd.read_csv(result.out_dir / "imagenet__values.csv")
+    assert list(imagenet["model"]) == MODELS and set(imagenet["n_images"]) == {3}
     assert result.scores_computed == 3 * 2 and result.rdms_computed == 3  # THINGS-EEG2 and Shen natural
     assert any("Shen2019.shape-rsa" in note and "shape" in note for note in result.notes)
     assert set(pd.read_csv(result.out_dir / "fig3_fmri__values.csv")["image_set"]) == {"natural"}

@@ -12,14 +12,20 @@ from realnet_plugins.training.loop import build_initial_model
 
 
 @pytest.fixture(autouse=True)
-def _one_thread_float64():
-    """float64 everywhere, so that batched (vmap) and separate runs agree to ~1e-12, not float32 noise."""
-    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+def _one_thread():
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def float64():
+    """float64 everywhere, so that batched (vmap) and separate runs agree to ~1e-12, not float32 noise."""
+    before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     yield
-    torch.set_num_threads(threads)
-    torch.set_default_dtype(dtype)
+    torch.set_default_dtype(before)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +45,7 @@ def _weights(path):
     return load_checkpoint(path).model.state_dict()
 
 
-def test_two_runs_trained_together_equal_each_run_trained_alone(release, tmp_path):
+def test_two_runs_trained_together_equal_each_run_trained_alone(release, tmp_path, float64):
     configs = _configs(release, epochs=1)
     alone = [train(c, out=tmp_path / f"alone{i}.pt", progress=False) for i, c in enumerate(configs)]
     together = train_many(configs, [tmp_path / "together0.pt", tmp_path / "together1.pt"], progress=False)
@@ -58,11 +64,11 @@ def test_two_runs_trained_together_equal_each_run_trained_alone(release, tmp_pat
 
 
 def test_interrupted_group_resumes_to_the_uninterrupted_group_result(release, tmp_path):
-    configs = _configs(release, checkpoint_every_steps=2)
+    configs = _configs(release, checkpoint_every_steps=4)
     reference = train_many(configs, [tmp_path / "r0.pt", tmp_path / "r1.pt"], progress=False)
 
     def crash(info):
-        if info.global_step == 4:  # epoch 1, step 2 of 3 (after the save at step 4)
+        if info.global_step == 5:  # epoch 1, step 2 of 3; the resume state is from step 4 (epoch 1, step 1)
             raise KeyboardInterrupt
 
     outs = [tmp_path / "g0.pt", tmp_path / "g1.pt"]
@@ -85,3 +91,7 @@ def test_incompatible_runs_are_refused_with_the_reason(release, tmp_path):
                          batch_size=5, lr=1e-3, log_every=3)
     with pytest.raises(ValueError, match="beta0"):
         train_many([first, second], [tmp_path / "c.pt", tmp_path / "d.pt"], progress=False)
+    pooled = TrainConfig(release=release, variant="across_subject", backbone="resnet18", image_size=32, epochs=2,
+                         batch_size=5, lr=1e-3, log_every=3)
+    with pytest.raises(ValueError, match="pair count"):
+        train_many([first, pooled], [tmp_path / "e.pt", tmp_path / "f.pt"], progress=False)

@@ -727,23 +727,32 @@ def _finish(run: _Run, state: dict[str, torch.Tensor], steps_done: int, group_si
     return run.target
 
 
-def _check_compatible(runs: Sequence[_Run]) -> None:
-    """Runs trained in lock-step must share shapes and hyper-parameters."""
-    shared = ("backbone", "image_size", "epochs", "batch_size", "lr", "device", "amp", "channels_last", "compile",
-              "max_steps", "log_every", "checkpoint_every_steps", "checkpoint_every_s")
+#: Settings that runs trained in lock-step must share.
+_SHARED_SETTINGS = ("backbone", "image_size", "epochs", "batch_size", "lr", "device", "amp", "channels_last", "compile",
+                    "max_steps", "log_every", "checkpoint_every_steps", "checkpoint_every_s")
+
+
+def _check_compatible_configs(configs: Sequence[TrainConfig]) -> None:
+    """Runs trained in lock-step must share :data:`_SHARED_SETTINGS` and have an EEG head, or all lack one."""
+    first = configs[0]
+    for config in configs[1:]:
+        differ = {k: (getattr(first, k), getattr(config, k)) for k in _SHARED_SETTINGS
+                  if getattr(first, k) != getattr(config, k)}
+        if differ:
+            raise ValueError(f"runs trained together must share {_SHARED_SETTINGS}; these differ: {differ}")
+    if len({c.variant == "beta0" for c in configs}) > 1:
+        raise ValueError("beta0 runs (no EEG head) cannot be trained together with runs that have one")
+
+
+def _check_compatible_data(runs: Sequence[_Run]) -> None:
+    """Runs trained in lock-step must share the training images and the number of pairs."""
     first = runs[0]
     for run in runs[1:]:
-        differ = {k: (getattr(first.config, k), getattr(run.config, k)) for k in shared
-                  if getattr(first.config, k) != getattr(run.config, k)}
-        if differ:
-            raise ValueError(f"runs trained together must share {shared}; {run.target.stem} differs: {differ}")
         if run.data.n_pairs != first.data.n_pairs or run.data.image_key != first.data.image_key:
             raise ValueError(
                 f"runs trained together need the same training images and pair count; {run.target.stem} has "
                 f"{run.data.n_pairs} pairs vs {first.data.n_pairs} (across_subject and validation splits change it)"
             )
-        if run.objective.has_eeg_head != first.objective.has_eeg_head:
-            raise ValueError("beta0 runs (no EEG head) cannot be trained together with runs that have one")
 
 
 def train_many(
@@ -793,10 +802,11 @@ def train_many(
         raise CheckpointExistsError(
             f"finished checkpoint(s) exist: {finished}; pass overwrite=True (CLI: --overwrite) to train again"
         )
+    _check_compatible_configs(resolved)
     device = torch.device(resolved[0].device or "cpu")
     with _runtime(device):
         runs = [_prepare(c, t, f, overwrite, progress) for c, t, f in zip(resolved, targets, folders)]
-        _check_compatible(runs)
+        _check_compatible_data(runs)
         groups: dict[tuple[int, int], list[_Run]] = {}
         for run in runs:
             groups.setdefault(run.position, []).append(run)

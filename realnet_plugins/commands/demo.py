@@ -16,7 +16,7 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
         "$REALNET_HOME (DIR/home), never the user's. A few minutes on 2 CPU cores; needs a regular `pip install .`."
     )
     p.add_argument("--out", type=Path, default=Path("realnet-demo"), help="demo folder (default: ./realnet-demo)")
-    p.add_argument("--quick", action="store_true", help="smaller world, shorter training")
+    p.add_argument("--quick", action="store_true", help="two EEG subjects and one training epoch (about half the time)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

@@ -6,7 +6,6 @@ recomputes nothing. Figures whose data are missing are listed with the reason in
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,6 @@ from . import figures as fg
 from .rdms import RDMStore, StimulusImages, things_eeg2_test_images
 from .scores import BEHAVIOUR_BENCHMARKS, EEG_BENCHMARK, FMRI_BENCHMARKS, ScoreFailure, ScoreStore
 from .selection import FAMILY_LABELS, ModelGroup, ReportModel, group_models, resolve_models
-
-logger = logging.getLogger(__name__)
 
 _IMAGE_SET_TITLES = {"natural": "Natural images", "shape": "Artificial shapes", "letter": "Letters"}
 
@@ -437,7 +434,7 @@ def build_report(
         top = result.enhanced.assign(x=lambda frame: frame["label"])
         figure = fg.plot_grouped_bars(
             top, panel_column="reference", x_column="x", value_column="improvement",
-            group_order=[main.label, "Scrambled", "ReAlnet β=0"], ylabel="Δ partial Spearman² (variance explained)",
+            group_order=[main.label, "Scrambled", "ReAlnet β=0"], ylabel="Δ partial Spearman²\n(variance explained)",
             title="Top enhanced THINGS dimensions in layer IT", zero_line=True, panel_width=5.0,
             panel_titles={r: f"compared with {r}" for r in top["reference"].unique()})
         return _Section((

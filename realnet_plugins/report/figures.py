@@ -215,19 +215,31 @@ def plot_cross_subject(cells: pd.DataFrame, matched: pd.DataFrame, test: pd.Data
 
 
 def plot_variability(pairs: pd.DataFrame, summary: pd.DataFrame, *, matrix_set: str, title: str) -> Figure:
-    """Fig. 2D: pairwise variability matrices of one set per layer (top) and the mean per layer of every set."""
+    """Fig. 2D: pairwise variability matrices of one set per layer (top) and the mean per layer of every set.
+
+    Args:
+        pairs: set, layer, model_a, model_b, variability.
+        summary: set, layer, mean, sem, n_pairs.
+        matrix_set: the set whose matrices are drawn.
+        title: figure title.
+    """
     layers = list(dict.fromkeys(pairs.loc[pairs["set"] == matrix_set, "layer"]))
     sets = list(dict.fromkeys(summary["set"]))
-    n_top = len(layers)
+    model_sets = [s for s in sets if not s.startswith("human")]
+    human_sets = [s for s in sets if s.startswith("human")]
+    panels = [shown for shown in (model_sets, human_sets) if shown]
+    palette = colours(sets)
+    palette.update({s: HUMAN_COLOUR for s in human_sets})
+    subset = pairs[pairs["set"] == matrix_set]
+    names = list(dict.fromkeys(list(subset["model_a"]) + list(subset["model_b"])))
+    ticks = [n.rsplit("_", 1)[-1].upper() if n.startswith("realnet") else n for n in names]
+    vmax = float(subset["variability"].max()) if not subset.empty else 1.0
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(max(2.4 * n_top, 7.5), 6.4), layout="constrained")
-        grid = fig.add_gridspec(2, max(n_top, 2), height_ratios=[1, 1.15])
-        subset = pairs[pairs["set"] == matrix_set]
-        names = list(dict.fromkeys(list(subset["model_a"]) + list(subset["model_b"])))
-        vmax = float(subset["variability"].max()) if not subset.empty else 1.0
+        fig = Figure(figsize=(max(2.5 * len(layers), 4.2 * len(panels)) + 0.8, 6.6), layout="constrained")
+        top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.2])
+        matrix_axes = np.atleast_1d(top.subplots(1, len(layers)))
         image = None
-        for j, layer in enumerate(layers):
-            ax = fig.add_subplot(grid[0, j])
+        for ax, layer in zip(matrix_axes, layers):
             matrix = np.zeros((len(names), len(names)))
             for _, row in subset[subset["layer"] == layer].iterrows():
                 a, b = names.index(row["model_a"]), names.index(row["model_b"])
@@ -235,21 +247,15 @@ def plot_variability(pairs: pd.DataFrame, summary: pd.DataFrame, *, matrix_set: 
             image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=vmax)
             image.set_gid(f"variability|{layer}")
             ax.set_title(f"Layer {layer}" if layer != "output" else "Output layer")
-            ticks = [n.rsplit("_", 1)[-1].upper() if n.startswith("realnet") else n for n in names]
             ax.set_xticks(range(len(names)), ticks, rotation=90, fontsize=7)
             ax.set_yticks(range(len(names)), ticks, fontsize=7)
         if image is not None:
-            fig.colorbar(image, ax=fig.axes[:n_top], shrink=0.8, label="1 − Spearman ρ")
-        bottom = [fig.add_subplot(grid[1, :max(n_top, 2) // 2 + (1 if len(sets) > 1 else max(n_top, 2) // 2)])]
-        if len(sets) > 1:
-            bottom.append(fig.add_subplot(grid[1, max(n_top, 2) // 2 + 1:]))
-    palette = colours(sets)
-    palette.update({s: HUMAN_COLOUR for s in sets if s.startswith("human")})
-    model_sets = [s for s in sets if not s.startswith("human")]
-    human_sets = [s for s in sets if s.startswith("human")]
-    for ax, shown in zip(bottom, [model_sets or human_sets, human_sets] if human_sets and model_sets else [sets]):
+            top.colorbar(image, ax=list(matrix_axes), shrink=0.85, label="1 − Spearman ρ")
+        bar_axes = np.atleast_1d(bottom.subplots(1, len(panels), width_ratios=[
+            len(dict.fromkeys(summary.loc[summary["set"].isin(shown), "layer"])) for shown in panels]))
+    for ax, shown in zip(bar_axes, panels):
         shown_layers = list(dict.fromkeys(summary.loc[summary["set"].isin(shown), "layer"]))
-        width = 0.8 / max(len(shown), 1)
+        width = 0.8 / len(shown)
         for k, name in enumerate(shown):
             for i, layer in enumerate(shown_layers):
                 values = pairs.loc[(pairs["set"] == name) & (pairs["layer"] == layer), "variability"].to_numpy()
@@ -258,8 +264,10 @@ def plot_variability(pairs: pd.DataFrame, summary: pd.DataFrame, *, matrix_set: 
         ax.set_xticks(range(len(shown_layers)), [("Output" if layer == "output" else layer) for layer in shown_layers])
         ax.set_ylabel("Individual variability\n(1 − Spearman ρ between RDMs)")
         ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(handles=[Patch(color=palette[name], alpha=0.7, label=name) for name in shown], frameon=False,
-                  loc="upper left")
+        if len(shown) == 1:
+            ax.set_title(shown[0] + (" (pairs of subjects)" if shown[0].startswith("human") else " (pairs of models)"))
+        else:
+            ax.legend(handles=[Patch(color=palette[name], alpha=0.7, label=name) for name in shown], frameon=False)
     fig.suptitle(title)
     return fig
 
@@ -323,12 +331,14 @@ def plot_grouped_bars(values: pd.DataFrame, *, panel_column: str, x_column: str,
         ax.set_ylim(top=top + 0.18 * span)
     axes[0].set_ylabel(ylabel)
     handles = [Patch(color=palette[g], alpha=0.7, label=g) for g in groups]
-    if significance is not None and not significance.empty:
+    if significance is not None and not significance.empty and (significance["p"] < 0.05).any():
         higher, lower = significance_labels or (f"{groups[0]} higher than the starred group (p < .05)",
                                                 f"{groups[0]} lower than the starred group (p < .05)")
         handles += [Line2D([], [], ls="none", marker="$*$", ms=9, color="#000000", label=higher),
                     Line2D([], [], ls="none", marker="$*$", ms=9, color="#9A9A9A", label=lower)]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)), frameon=False)
+    width_in = fig.get_size_inches()[0]
+    fig.legend(handles=handles, loc="outside lower center", frameon=False,
+               ncol=min(len(handles), max(2, int(width_in / 2.2))))
     fig.suptitle(title)
     return fig
 

@@ -11,6 +11,7 @@ Two ceilings, both per time point:
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,8 @@ def inter_subject_ceiling(rdms: np.ndarray, method: str = "spearman") -> InterSu
                               f"{rdms.shape}.")
     n_subjects = rdms.shape[0]
     if n_subjects < 2:
-        raise DataFormatError(f"an inter-subject ceiling needs at least 2 subjects; found {n_subjects}.")
+        raise DataFormatError(f"an inter-subject ceiling needs at least 2 subjects; found "
+                              f"{n_subjects}.")
     total = rdms.sum(axis=0)
     others = (total[None] - rdms) / (n_subjects - 1)
     lower = np.asarray(compare_rdms(rdms, others, method))
@@ -102,7 +104,8 @@ def split_half_ceiling(rdm_half_a: np.ndarray, rdm_half_b: np.ndarray,
 
 
 def split_half_decoding_rdms(trials: np.ndarray, settings: DecodingSettings | None = None,
-                             seed: int = 0, **decoding_options: object) -> tuple[np.ndarray, np.ndarray]:
+                             seed: int = 0,
+                             **decoding_options: Any) -> tuple[np.ndarray, np.ndarray]:
     """Decode RDMs from two disjoint random halves of each image's trials.
 
     Args:

@@ -26,6 +26,7 @@ import os
 from typing import Any, Callable, Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from realnet_plugins.errors import DataFormatError
@@ -100,7 +101,8 @@ class DecodingSettings:
         for name, minimum in (("n_folds", 2), ("n_pseudo", 1), ("n_repeats", 1), ("smoothing", 0),
                               ("seed", 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            is_integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            if not is_integer or value < minimum:
                 raise ValueError(f"DecodingSettings.{name} must be an integer >= {minimum}; "
                                  f"found {value!r}.")
         for name in ("tol", "C"):
@@ -119,7 +121,8 @@ class DecodingSettings:
 
     @classmethod
     def paper(cls, **changes: Any) -> DecodingSettings:
-        """The paper's plain setting (the default): single trials, 5 folds, 1 repeat, no smoothing."""
+        """The paper's plain setting (the default): single trials, 5 folds, 1 repeat, no
+        smoothing."""
         return cls(**changes)
 
     @classmethod
@@ -155,7 +158,7 @@ class DecodingPlan:
 
 def decoding_plan(n_images: int, n_trials: int, n_times: int,
                   settings: DecodingSettings) -> DecodingPlan:
-    """Draw the pseudo-trial groups and the fold assignment of a decoding run from ``settings.seed``.
+    """Draw the pseudo-trial groups and fold assignment of a decoding run from ``settings.seed``.
 
     Pseudo-trials: for each repeat, pair and image, the trials are shuffled and the first
     ``n_pseudo_trials * n_pseudo`` are averaged in consecutive groups of ``n_pseudo`` (single trials
@@ -225,7 +228,7 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
     """
     settings = DecodingSettings.paper() if settings is None else settings
     data = _checked_trials(trials)
-    n_images, n_trials, n_channels, n_times = data.shape
+    n_images, n_trials, _, n_times = data.shape
     _pseudo_trials_per_image(n_trials, settings)
     runner = _Runner(settings, backend, device)
     plan = decoding_plan(n_images, n_trials, n_times, settings)
@@ -238,14 +241,17 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
     bar = tqdm(total=n_pairs * settings.n_repeats, unit="pair", desc="decoding RDM",
                disable=None if progress else True)
 
+    data_on_backend = runner.ops.asarray(data)
+
     def work(chunk: tuple[int, slice]) -> tuple[slice, np.ndarray]:
         repeat, pairs = chunk
-        return pairs, runner.pair_accuracies(data, plan, repeat, pairs)
+        return pairs, runner.pair_accuracies(data_on_backend, plan, repeat, pairs)
 
     try:
         if runner.n_workers(n_threads) > 1:
-            with _single_threaded_blas(), concurrent.futures.ThreadPoolExecutor(
-                    runner.n_workers(n_threads)) as pool:
+            # BLAS stays single-threaded while our own threads run (no oversubscription)
+            with threadpool_limits(limits=1, user_api="blas"), \
+                    concurrent.futures.ThreadPoolExecutor(runner.n_workers(n_threads)) as pool:
                 for pairs, acc in pool.map(work, chunks):
                     accuracy[pairs] += acc
                     bar.update(pairs.stop - pairs.start)
@@ -276,14 +282,21 @@ def linear_svm(x: Any, y: Any, *, C: float) -> tuple[Any, Any]:
     libsvm's choice too).
 
     Args:
-        x: samples, shape (n_problems, n_samples, n_features), float64 numpy array or torch tensor.
+        x: samples, shape (n_problems, n_samples, n_features), float64 numpy array or torch tensor
+            (any device).
         y: labels in {-1, +1}, shape (n_problems, n_samples), same type; every problem needs both.
         C: soft-margin penalty.
 
     Returns:
         ``(w, b)``: weights (n_problems, n_features) and intercepts (n_problems,), same type as x.
+
+    Raises:
+        ValueError: a problem whose labels are not both -1 and +1.
     """
     ops = _ops_for(x)
+    n_positive = (y > 0).sum(1)
+    if bool(((n_positive == 0) | (n_positive == y.shape[1]) | ((y != 1) & (y != -1)).any(1)).any()):
+        raise ValueError("linear_svm needs labels in {-1, +1} with both classes in every problem.")
     w = _interior_point_weights(x, y, float(C), ops)
     return w, _optimal_intercept(x, y, w, ops)
 
@@ -339,11 +352,7 @@ class _Runner:
         self.classifier = classifier
         self.settings = settings
         self.backend = backend
-        self.device = device
-        if backend == "torch":
-            import torch
-
-            self.torch_device = torch.device(device if device is not None else "cpu")
+        self.ops = _NumpyOps if backend == "numpy" else _TorchOps(device)
         # SVMs per classifier call: large batches amortise per-call overhead on a GPU; on CPUs
         # ~1000 keeps the solver's working arrays in cache
         self.problems_per_chunk = 50000 if backend == "torch" else 1000
@@ -353,61 +362,55 @@ class _Runner:
             return 1
         return max(1, n_threads if n_threads is not None else (os.cpu_count() or 1))
 
-    def to_backend(self, array: np.ndarray) -> Any:
-        if self.backend == "numpy":
-            return array
-        import torch
-
-        return torch.from_numpy(np.ascontiguousarray(array)).to(self.torch_device)
-
-    @staticmethod
-    def to_numpy(array: Any) -> np.ndarray:
-        if isinstance(array, np.ndarray):
-            return array
-        return array.detach().cpu().numpy()
-
-    def pair_accuracies(self, data: np.ndarray, plan: DecodingPlan, repeat: int,
+    def pair_accuracies(self, data: Any, plan: DecodingPlan, repeat: int,
                         pairs: slice) -> np.ndarray:
-        """Mean held-out accuracy over folds, shape (n_pairs_in_chunk, n_times)."""
-        images = plan.pair_images[pairs]  # (P, 2)
-        groups = plan.pseudo_trials[repeat, pairs]  # (P, 2, m, g)
-        # (P, 2, m, g, C, T) -> pseudo-trials (P, 2, m, C, T) -> samples (P, T, 2m, C)
-        samples = data[images[:, :, None, None], groups].mean(axis=3)
-        n_pairs, _, m, n_channels, n_times = samples.shape
-        samples = samples.transpose(0, 4, 1, 2, 3).reshape(n_pairs, n_times, 2 * m, n_channels)
-        folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3).reshape(
-            n_pairs, n_times, 2 * m)
+        """Mean held-out accuracy over folds, shape (n_pairs_in_chunk, n_times).
+
+        ``data`` is the trial array already on the backend (``self.ops.asarray``).
+        """
+        ops = self.ops
+        n_times = data.shape[-1]
+        folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3)  # (P, T, 2, m)
+        n_pairs, _, _, m = folds.shape
+        folds = folds.reshape(n_pairs, n_times, 2 * m)
         # sort every (pair, time) by fold: fold f then holds positions [bounds[f], bounds[f + 1])
-        order = np.argsort(folds, axis=-1, kind="stable")
-        x = np.take_along_axis(samples, order[..., None], axis=2)
-        y = np.repeat(np.array([-1.0, 1.0]), m)[order]
+        order = ops.asarray(np.argsort(folds, axis=-1, kind="stable"))
         bounds = np.concatenate([[0], np.cumsum(np.bincount(folds[0, 0], minlength=plan.n_folds))])
+        images = ops.asarray(plan.pair_images[pairs])  # (P, 2)
+        # (P, 2, m, g)
+        groups = ops.asarray(np.ascontiguousarray(plan.pseudo_trials[repeat, pairs]))
+        # (P, 2, m, g, C, T) -> pseudo-trials (P, 2, m, C, T) -> samples (P, T, 2m, C)
+        samples = data[images[:, :, None, None], groups].mean(3)
+        samples = ops.permute(samples, (0, 4, 1, 2, 3)).reshape(n_pairs, n_times, 2 * m, -1)
+        x = ops.take_along(samples, order[..., None], 2)
+        y = ops.asarray(np.repeat([-1.0, 1.0], m))[order]
         accuracy = np.zeros((n_pairs, n_times))
         # folds with equal test-set sizes are decoded in one classifier call
         for n_test in np.unique(np.diff(bounds)):
             same_size = [f for f in range(plan.n_folds) if bounds[f + 1] - bounds[f] == n_test]
 
-            def stacked(values: np.ndarray, part: str) -> np.ndarray:
+            def stacked(values: Any, part: str) -> Any:
                 blocks = []
                 for f in same_size:
                     lo, hi = bounds[f], bounds[f + 1]
                     if part == "test":
                         blocks.append(values[:, :, lo:hi])
                     else:
-                        blocks.append(np.concatenate([values[:, :, :lo], values[:, :, hi:]], axis=2))
-                stack = np.stack(blocks)  # (F, P, T, n_part, ...)
-                return stack.reshape((-1,) + stack.shape[3:])
+                        blocks.append(ops.cat([values[:, :, :lo], values[:, :, hi:]], 2))
+                stack = ops.stack(blocks)  # (F, P, T, n_part, ...)
+                return stack.reshape((-1,) + tuple(stack.shape[3:]))
 
             test_y = stacked(y, "test")
-            decisions = self.to_numpy(self.classifier(
-                self.to_backend(stacked(x, "train")), self.to_backend(stacked(y, "train")),
-                self.to_backend(stacked(x, "test")),
-                C=float(self.settings.C), tol=float(self.settings.tol)))
-            if decisions.shape != test_y.shape:
-                raise ValueError(f"the classifier returned decisions of shape {decisions.shape}; "
-                                 f"expected {test_y.shape} (see BatchedClassifier).")
-            correct = np.where(decisions > 0, 1.0, -1.0) == test_y
-            accuracy += correct.mean(axis=1).reshape(len(same_size), n_pairs, n_times).sum(axis=0)
+            decisions = self.classifier(stacked(x, "train"), stacked(y, "train"),
+                                        stacked(x, "test"), C=float(self.settings.C),
+                                        tol=float(self.settings.tol))
+            if tuple(decisions.shape) != tuple(test_y.shape):
+                raise ValueError(f"the classifier returned decisions of shape "
+                                 f"{tuple(decisions.shape)}; expected {tuple(test_y.shape)} "
+                                 "(see BatchedClassifier).")
+            correct = ((decisions > 0) == (test_y > 0)) * 1.0
+            fold_accuracy = ops.to_numpy(correct.mean(1)).reshape(len(same_size), n_pairs, n_times)
+            accuracy += fold_accuracy.sum(axis=0)
         return accuracy / plan.n_folds
 
 
@@ -455,31 +458,43 @@ def _smooth_time_courses(accuracy: np.ndarray, width: int) -> np.ndarray:
     return (cumulative[..., high] - cumulative[..., low]) / (high - low)
 
 
-class _single_threaded_blas:
-    """Keep BLAS single-threaded while our own threads run (avoids oversubscription)."""
-
-    def __enter__(self) -> None:
-        from threadpoolctl import threadpool_limits
-
-        self._limits = threadpool_limits(limits=1, user_api="blas")
-
-    def __exit__(self, *exc: object) -> None:
-        self._limits.restore_original_limits()
-
-
 # --------------------------------------------------------------------------------------------
 # Batched linear SVM
 
 
 #: (precision, relative duality gap, relative residual of y'a = 0, iteration limit) per phase
 _PHASES = (("single", 1e-4, 1e-4, 25), ("double", 1e-8, 1e-8, 40))
-_MU_FLOOR = 1e-12  # complementarity at which float64 Newton systems stop being informative
+_MU_FLOOR = 1e-14  # relative complementarity at which float64 Newton systems stop informing
 _STEP_FRACTION = 0.995  # fraction of the step to the boundary of the feasible region
 _START_DUAL = 0.1  # starting point: a <= 0.1 C (see _interior_point_phase)
 
 
 class _NumpyOps:
+    """Array operations of the numpy backend (the torch backend mirrors them)."""
+
     single, double = np.float32, np.float64
+
+    @staticmethod
+    def asarray(x: np.ndarray) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def to_numpy(x: np.ndarray) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def permute(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return x.transpose(axes)
+
+    @staticmethod
+    def take_along(x: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+        return np.take_along_axis(x, index, axis=axis)
+
+    @staticmethod
+    def cat(arrays: list[np.ndarray], axis: int) -> np.ndarray:
+        return np.concatenate(arrays, axis=axis)
+
+    stack = staticmethod(np.stack)
 
     @staticmethod
     def cast(x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -544,11 +559,34 @@ class _NumpyOps:
 
 
 class _TorchOps:
-    def __init__(self) -> None:
+    """Array operations of the torch backend on ``device`` (default: the CPU)."""
+
+    def __init__(self, device: Any = None) -> None:
         import torch
 
         self.torch = torch
+        self.device = torch.device(device if device is not None else "cpu")
         self.single, self.double = torch.float32, torch.float64
+
+    def asarray(self, x: np.ndarray) -> Any:
+        return self.torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+
+    @staticmethod
+    def to_numpy(x: Any) -> np.ndarray:
+        return x.detach().cpu().numpy()
+
+    @staticmethod
+    def permute(x: Any, axes: tuple[int, ...]) -> Any:
+        return x.permute(axes)
+
+    def take_along(self, x: Any, index: Any, axis: int) -> Any:
+        return self.torch.take_along_dim(x, index, dim=axis)
+
+    def cat(self, arrays: list[Any], axis: int) -> Any:
+        return self.torch.cat(arrays, dim=axis)
+
+    def stack(self, arrays: list[Any]) -> Any:
+        return self.torch.stack(arrays)
 
     @staticmethod
     def cast(x: Any, dtype: Any) -> Any:
@@ -591,7 +629,8 @@ class _TorchOps:
 
     def solve(self, factor: Any, rhs: Any) -> Any:
         """Solve ``K x = rhs`` given ``factor(K)``; rhs (B, p)."""
-        return self.torch.cholesky_solve(rhs.to(self.double)[:, :, None], factor)[:, :, 0].to(rhs.dtype)
+        solution = self.torch.cholesky_solve(rhs.to(self.double)[:, :, None], factor)
+        return solution[:, :, 0].to(rhs.dtype)
 
     def sort(self, x: Any) -> Any:
         return self.torch.sort(x, dim=1).values
@@ -603,7 +642,7 @@ class _TorchOps:
 def _ops_for(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return _NumpyOps
-    return _TorchOps()
+    return _TorchOps(x.device)
 
 
 def _with_jitter(k: Any, relative: float) -> Any:
@@ -623,7 +662,8 @@ def _interior_point_weights(x: Any, y: Any, c: float, ops: Any) -> Any:
     Dual: min 0.5 a'Qa - sum(a) s.t. y'a = 0, 0 <= a <= C, with Q = Z Z', Z = diag(y) X. With the
     multipliers s >= 0 (of a >= 0), xi >= 0 (of a <= C; the primal slacks) and b (of y'a = 0),
     each Newton system reduces to a (n_features + 1)-square system in theta = (w, b):
-    (E + Zh' D Zh) dtheta = rhs, with Zh = [Z, y], D = 1 / (s/a + xi/u), u = C - a, E = diag(1..1, 0).
+    (E + Zh' D Zh) dtheta = rhs, with Zh = [Z, y], D = 1 / (s/a + xi/u), u = C - a and
+    E = diag(1, ..., 1, 0).
     A float32 phase brings every problem to a relative duality gap of 1e-4, a float64 phase
     finishes at 1e-8.
     """
@@ -642,8 +682,12 @@ def _interior_point_weights(x: Any, y: Any, c: float, ops: Any) -> Any:
 def _interior_point_phase(x: Any, y: Any, c: float, ops: Any, state: Any, gap_tol: float,
                           feasibility_tol: float, max_iter: int) -> Any:
     """Iterate until each problem's duality gap P(w, b) - D(a) is below ``gap_tol`` (1 + |D|) and
-    |y'a| below ``feasibility_tol`` (1 + C n), or its Newton systems break down, or ``max_iter``;
-    return (a, u, s, xi, theta) for all problems, theta = (w, b) of shape (B, d + 1)."""
+    |y'a| below ``feasibility_tol`` (1 + C n), or its Newton systems break down, or ``max_iter``.
+
+    Returns:
+        ``([a, u, s, xi, theta], n_unsolved)``: the final iterate of every problem (theta = (w, b),
+        shape (B, d + 1)) and how many problems stopped only at ``max_iter``.
+    """
     n_problems, n, d = x.shape
     p = d + 1
     zh = ops.zeros((n_problems, n, p), like=x)
@@ -673,9 +717,11 @@ def _interior_point_phase(x: Any, y: Any, c: float, ops: Any, state: Any, gap_to
         u = ops.where(smaller_a, c - a, u)
     out = [v * 1.0 for v in (a, u, s, xi)] + [ops.zeros((n_problems, p), like=x)]
     rows_left = None  # batch indices of the problems still iterating; None = all of them
+    complementarity_floor = gap_tol if x.dtype == ops.single else _MU_FLOOR
     unsolved = 0
     previous = None
     previous_feasibility = previous_gap = None
+    stalled = ops.zeros((n_problems,), like=x) > 0.0
     for iteration in range(max_iter):
         theta = (a[:, None, :] @ zh)[:, 0]  # (w, y'a)
         r_eq = theta[:, d] * 1.0
@@ -687,9 +733,12 @@ def _interior_point_phase(x: Any, y: Any, c: float, ops: Any, state: Any, gap_to
         w_squared = (theta[:, :d] * theta[:, :d]).sum(1)
         dual_objective = a.sum(1) - 0.5 * w_squared
         duality_gap = w_squared + c * ops.clamp_min(1.0 - margins, 0.0).sum(1) - a.sum(1)
-        solved = (((duality_gap <= gap_tol * (1.0 + abs(dual_objective)))
-                   & (abs(r_eq) <= feasibility_tol * (1.0 + c * n)))
-                  | (gap <= 2 * n * _MU_FLOOR * c) | ~(gap == gap))
+        scale = 1.0 + abs(dual_objective)
+        # done: duality gap reached; or complementarity so small that this precision's Newton
+        # systems cannot improve the iterate further (the next phase takes over); or NaN
+        converged = ((duality_gap <= gap_tol * scale)
+                     & (abs(r_eq) <= feasibility_tol * (1.0 + c * n)))
+        solved = converged | (gap <= complementarity_floor * scale) | ~(gap == gap)
         current = (a, u, s, xi, theta)
         if previous is not None:
             # an infeasible interior-point step shrinks the residual by (1 - step): growth means
@@ -713,12 +762,14 @@ def _interior_point_phase(x: Any, y: Any, c: float, ops: Any, state: Any, gap_to
             rows_left = keep if rows_left is None else rows_left[keep]
             zh, a, u, b, s, xi, margins, r_dual, r_eq, gap, feasibility = (
                 v[keep] for v in (zh, a, u, b, s, xi, margins, r_dual, r_eq, gap, feasibility))
+            stalled = stalled[keep]
             if previous_gap is not None:
                 previous_gap = previous_gap[keep]
             theta = theta[keep]
-        # Mehrotra's corrector can stall (the gap stops shrinking); such problems take a plain
-        # centred step (sigma = 0.3, no second-order term) this iteration
-        stalled = (gap > 0.9 * previous_gap) if previous_gap is not None else (gap != gap)
+        # in the float64 phase Mehrotra's corrector can stall (the gap stops shrinking): such
+        # problems take plain centred steps (sigma = 0.3, no second-order term) from then on
+        if previous_gap is not None and x.dtype == ops.double:
+            stalled = stalled | (gap > 0.9 * previous_gap)
         previous = (a, u, s, xi, theta)
         previous_feasibility, previous_gap = feasibility, gap
         mu = gap / (2 * n)
@@ -749,7 +800,7 @@ def _interior_point_phase(x: Any, y: Any, c: float, ops: Any, state: Any, gap_to
                                             ops.maximum(da_over_u, 1.0 - da_over_u)))
         mu_affine = ((1.0 - step) * gap + step * step * (da * (ds - dxi)).sum(1)) / (2 * n)
         sigma_mu = ops.where(stalled, 0.3 * mu, (mu_affine / mu) ** 3 * mu)[:, None]
-        second_order = ops.where(stalled, 0.0 * mu, 1.0 + 0.0 * mu)[:, None] * da
+        second_order = ((~stalled) * 1.0)[:, None] * da
         # corrector direction
         r_a = s * a + second_order * ds - sigma_mu
         r_u = xi * u - second_order * dxi - sigma_mu

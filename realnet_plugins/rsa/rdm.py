@@ -71,7 +71,8 @@ def compare_rdms(a: np.ndarray, b: np.ndarray, method: str = "spearman") -> np.n
         a triangle holds NaN or is constant.
     """
     if method not in COMPARISONS:
-        raise ValueError(f"unknown RDM comparison {method!r}; expected one of {sorted(COMPARISONS)}.")
+        raise ValueError(f"unknown RDM comparison {method!r}; expected one of "
+                         f"{sorted(COMPARISONS)}.")
     ta, tb = upper_triangle(a).astype(np.float64), upper_triangle(b).astype(np.float64)
     if ta.shape[-1] != tb.shape[-1]:
         raise DataFormatError(f"RDMs of different sizes: {np.shape(a)[-1]} and {np.shape(b)[-1]} "
