@@ -93,6 +93,7 @@ class DemoResult:
     markdown: Path
     figure: Path
     seconds: float
+    report: Path | None = None
 
 
 @contextlib.contextmanager
@@ -242,7 +243,7 @@ def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path, benchmark:
     bars.grid(axis="y", alpha=0.3)
 
     subjects = len(scores[(BASELINE, benchmark)].attrs["subjects"])
-    figure.suptitle(f"realnet demo on synthetic data: {benchmark} time courses (mean of {subjects} subjects; "
+    figure.suptitle(f"realnet demo on synthetic data: {benchmark} time courses (mean ± SEM over {subjects} subjects; "
                     "grey band = 50–190 ms summary window) and scores")
     handles, names = axes[0].get_legend_handles_labels()
     figure.legend(handles, names, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.05), frameon=False)
@@ -252,13 +253,15 @@ def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path, benchmark:
     return path
 
 
-def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, progress: bool = True) -> DemoResult:
+def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, progress: bool = True,
+             report: bool = True) -> DemoResult:
     """Run the whole pipeline on a generated miniature world (module docstring).
 
     Args:
         out: the demo folder (created); ``<out>/home`` is the run's ``$REALNET_HOME``.
         quick: two EEG subjects and one training epoch instead of three (about half the time).
         progress: show progress bars.
+        report: also run ``realnet report`` on the demo's models (figures, tables, HTML under ``<out>/report``).
 
     Returns:
         :class:`DemoResult`.
@@ -276,13 +279,24 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
     with _environment(environment):
         from .packaging import package_shen2019, package_things_eeg2
 
-        logger.info("demo: writing the miniature world under %s", out / "data")
         eeg_root, shen_root = _write_world(out / "data", size)
+        logger.info("demo: miniature world written under %s (%.0f s)", out / "data", time.perf_counter() - start)
         logger.info("demo: baseline %s", _write_baseline())
-        logger.info("demo: trained %s", _train_aligned(eeg_root, size, progress))
+        logger.info("demo: trained %s (%.0f s)", _train_aligned(eeg_root, size, progress), time.perf_counter() - start)
         package_things_eeg2(eeg_root, progress=progress)
         package_shen2019(shen_root, image_sets=("natural",), progress=progress)
+        logger.info("demo: packaged (%.0f s)", time.perf_counter() - start)
         scores = _score_all()
+        logger.info("demo: scored (%.0f s)", time.perf_counter() - start)
+        report_dir = None
+        if report:
+            from .fixtures import write_spose_embedding
+            from .report import build_report
+
+            report_dir = out / "report"
+            spose = write_spose_embedding(out / "data" / "spose_embedding_49d_sorted.txt", seed=0)
+            build_report(["realnet_s*"], report_dir, spose_embedding=spose, progress=progress)
+            logger.info("demo: report written (%.0f s)", time.perf_counter() - start)
     table = _table(scores)
     csv_path, markdown_path = out / "scores.csv", out / "scores.md"
     from .storage import atomic_write
@@ -292,4 +306,4 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
     with atomic_write(markdown_path, "w") as handle:
         handle.write(_markdown(table))
     figure = plot_time_courses(scores, out / "rsa_time_courses.png")
-    return DemoResult(out, home, table, csv_path, markdown_path, figure, time.perf_counter() - start)
+    return DemoResult(out, home, table, csv_path, markdown_path, figure, time.perf_counter() - start, report_dir)

@@ -24,7 +24,7 @@ def test_quick_demo_scores_aligned_model_above_baseline_and_writes_table_and_fig
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update({"REALNET_HOME": str(user_home), "OMP_NUM_THREADS": "2"})
     realnet = Path(sys.executable).with_name("realnet")
-    res = subprocess.run([str(realnet), "demo", "--quick", "--quiet", "--out", str(out)], capture_output=True,
+    res = subprocess.run([str(realnet), "demo", "--quick", "--quiet", "--no-report", "--out", str(out)], capture_output=True,
                          text=True, cwd=tmp_path, env=env, timeout=1500)
     assert res.returncode == 0, res.stderr[-4000:]
     assert str(out / "scores.csv") in res.stdout and str(out / "rsa_time_courses.png") in res.stdout

@@ -727,6 +727,22 @@ def _finish(run: _Run, state: dict[str, torch.Tensor], steps_done: int, group_si
     return run.target
 
 
+def _without_stacked_autocast(config: TrainConfig) -> TrainConfig:
+    """Runs trained in lock-step use float32: bf16 autocast does not compose with ``vmap``'s BatchNorm.
+
+    Measured on an H200 with torch 2.11: the stacked backward fails with "Expected running_mean
+    to have type BFloat16 but got Float". ``amp=None`` therefore resolves to off for K > 1 runs,
+    and an explicit ``amp=True`` is refused with this explanation.
+    """
+    if config.amp:
+        raise ValueError(
+            "bf16 autocast (amp=True) is not available when several runs train in lock-step: torch's vmap "
+            "BatchNorm rule rejects bf16 activations with float32 running statistics. Leave amp unset (float32), "
+            "or train the runs one by one with amp."
+        )
+    return dataclasses.replace(config, amp=False)
+
+
 #: Settings that runs trained in lock-step must share.
 _SHARED_SETTINGS = ("backbone", "image_size", "epochs", "batch_size", "lr", "device", "amp", "channels_last", "compile",
                     "max_steps", "log_every", "checkpoint_every_steps", "checkpoint_every_s")
@@ -787,6 +803,8 @@ def train_many(
         ResumeMismatchError: a run folder holds an interrupted run with other settings.
         ValueError: invalid or incompatible configurations.
     """
+    if len(configs) > 1:
+        configs = [_without_stacked_autocast(c) for c in configs]
     resolved = [c.resolved() for c in configs]
     if not resolved:
         return []
@@ -804,6 +822,10 @@ def train_many(
         )
     _check_compatible_configs(resolved)
     device = torch.device(resolved[0].device or "cpu")
+    if device.type == "cuda" and len(resolved) > 1:
+        log.warning("training %d runs in lock-step on CUDA runs in float32 through vmap; measured on an H200 this is "
+                    "slower than one run at a time with bf16 and compile='reduce-overhead' (313 vs 2640 images/s)",
+                    len(resolved))
     with _runtime(device):
         runs = [_prepare(c, t, f, overwrite, progress) for c, t, f in zip(resolved, targets, folders)]
         _check_compatible_data(runs)

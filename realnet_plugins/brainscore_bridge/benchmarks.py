@@ -26,14 +26,13 @@ Spearman correlation of RDM upper triangles (SPEC.md, Evaluation).
     The mean of Brain-Score's 17 ``Geirhos2021<condition>-error_consistency`` scores.
 
 Summaries average the finite values only (an RDM that is constant, e.g. every pair decoded
-perfectly, has no defined Spearman correlation); ``attrs['n_undefined']`` counts the
-values left out. Scores are bounded to [0, 1]; the unbounded ratio is kept in ``attrs['unbounded']``. A summary
-ceiling that is ≤ 0 or undefined gives a NaN score with the reason in ``attrs['nan_reason']``.
-Every attr is picklable (Brain-Score may pickle the Score).
+perfectly, has no defined Spearman correlation); ``attrs['n_undefined']`` counts the values left
+out. Scores are bounded to [0, 1]; the unbounded ratio is kept in ``attrs['unbounded']``. A
+summary ceiling that is ≤ 0 or undefined gives a NaN score with the reason in
+``attrs['nan_reason']``. Every attr is picklable (Brain-Score may pickle the Score).
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -47,7 +46,6 @@ from ..rsa.ceiling import inter_subject_ceiling, split_half_ceiling
 from ..rsa.rdm import compare_rdms, model_rdm
 from .assemblies import shen2019_stimulus_set, things_eeg2_stimulus_set
 
-logger = logging.getLogger(__name__)
 
 #: Regions every RSA benchmark records.
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")

@@ -18,15 +18,18 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--out", type=Path, default=Path("realnet-demo"), help="demo folder (default: ./realnet-demo)")
     p.add_argument("--quick", action="store_true", help="two EEG subjects and one training epoch (about half the time)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--no-report", action="store_true", help="skip `realnet report` on the demo's models")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    result = run_demo(args.out, quick=args.quick, progress=not args.quiet)
+    result = run_demo(args.out, quick=args.quick, progress=not args.quiet, report=not args.no_report)
     print(result.markdown.read_text())
     print(f"demo finished in {result.seconds:.0f} s")
     print(f"  table:   {result.csv}\n           {result.markdown}")
     print(f"  figure:  {result.figure}")
+    if result.report is not None:
+        print(f"  report:  {result.report / 'report.html'}  (figures, CSV tables; skipped figures say why)")
     print(f"  home:    {result.home}  (checkpoints/, assemblies/, runs/ of this demo; your own $REALNET_HOME is untouched)")
     return 0

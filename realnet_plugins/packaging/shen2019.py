@@ -18,7 +18,6 @@ coords ``stimulus_id``, ``image_index``, ``n_repetitions``; ``neuroid`` with coo
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -46,7 +45,6 @@ from .store import (
 )
 from .things_eeg2 import PackageResult, subject_name, verify_image_files
 
-logger = logging.getLogger(__name__)
 
 DATASET = "shen2019"
 PACKAGE_COMMAND = "realnet package shen2019 --source DIR [--images DIR]"

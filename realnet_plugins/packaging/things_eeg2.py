@@ -24,10 +24,10 @@ The assembly is plain xarray (no Brain-Score needed); the bridge wraps it as a `
 Values are float32 in the release's units (MVNN-whitened, not z-scored again).
 
 Decoding RDMs (SPEC.md, Evaluation) are the expensive part: they are cached per subject under
-``$REALNET_HOME/cache/eeg_rdms/<key>.npz``, keyed by the subject's release fingerprint, the decoding
-settings and the split seed, so packaging again (other subjects, a lost package folder, another
-preset) recomputes only what is new. The split-half RDMs (trials split in two random halves,
-one RDM per half) give the single-subject ceiling.
+``$REALNET_HOME/cache/eeg_rdms/<key>.npz``, keyed by the subject's release fingerprint, the
+decoding settings, the split seed and the package version, so packaging again (other subjects, a
+lost package folder, another preset) recomputes only what is new. The split-half RDMs (trials
+split in two random halves, one RDM per half) give the single-subject ceiling.
 """
 from __future__ import annotations
 
@@ -140,8 +140,8 @@ def eeg_assembly(trials: np.ndarray, stimulus_ids: Sequence[str], subject: int) 
 
 
 def _rdm_cache_path(release_fingerprint: str, settings: DecodingSettings) -> Path:
-    key = fingerprint("eeg-decoding-rdms", _RDM_CACHE_VERSION, release_fingerprint, _settings_record(settings),
-                      SPLIT_HALF_SEED)
+    key = fingerprint("eeg-decoding-rdms", _RDM_CACHE_VERSION, __version__, release_fingerprint,
+                      _settings_record(settings), SPLIT_HALF_SEED)
     return cache_dir("eeg_rdms") / f"{key}.npz"
 
 
