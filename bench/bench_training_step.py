@@ -68,9 +68,10 @@ def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: 
     labels = [rng.integers(0, 1000, size=N_CACHED_IMAGES) for _ in range(k)]
     data = DeviceData.from_arrays(images, pairs, eeg, labels, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                                   device=device, dtype=torch.float32)
-    # K > 1 runs in float32: bf16 autocast does not compose with vmap's BatchNorm (see training.loop).
+    # Eager K > 1 runs in float32: bf16 autocast does not compose with eager vmap BatchNorm (see training.loop).
+    amp = cuda and (k == 1 or compile_mode != "off")
     step = make_step(models, [Objective.for_variant("realnet", 100.0)] * k, data, batch_size=batch, lr=2e-5,
-                     amp=cuda and k == 1, channels_last=cuda, compile_mode=compile_mode)
+                     amp=amp, channels_last=cuda, compile_mode=compile_mode)
     order = torch.stack([torch.randperm(N_CACHED_IMAGES, device=device) for _ in range(k)])
     n_batches = N_CACHED_IMAGES // batch
     losses = torch.zeros(k, 4, dtype=torch.float64, device=device)
@@ -91,7 +92,7 @@ def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: 
     assert torch.isfinite(losses).all(), "non-finite loss"
     images_per_s = k * batch * steps / elapsed
     return {"loop": "project", "models": k, "batch": batch, "image_size": image_size, "compile": compile_mode,
-            "amp": cuda and k == 1,
+            "amp": amp,
             "steps": steps, "img_per_s": _sig(images_per_s), "img_per_s_per_model": _sig(images_per_s / k),
             "s_per_step": round(elapsed / steps, 4)}
 

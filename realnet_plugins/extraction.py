@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 
 from .architectures import REGIONS, ReAlnet
 from .checkpoints import CheckpointMeta, LoadedCheckpoint, load_checkpoint
-from .errors import DataFormatError, MissingFileError
+from .errors import MissingFileError
+from .image_cache import decode_image, normalise_batch
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
 
@@ -42,25 +43,15 @@ class ImagePreprocessing:
         return cls(int(meta.image_size), tuple(meta.image_mean), tuple(meta.image_std))  # type: ignore[arg-type]
 
     def load(self, image: str | os.PathLike | Image.Image) -> np.ndarray:
-        """One image (path or PIL image) → uint8 (S, S, 3)."""
-        if not isinstance(image, Image.Image):
-            try:
-                with Image.open(image) as im:
-                    image = im.convert("RGB")
-            except FileNotFoundError:
-                raise MissingFileError(f"image not found: {image}") from None
-            except OSError as e:
-                raise DataFormatError(f"cannot decode image {image}: {e}") from None
-        image = image.convert("RGB").resize((self.image_size, self.image_size), Image.BILINEAR)
-        return np.asarray(image, dtype=np.uint8)
+        """One image (path or PIL image) → uint8 (S, S, 3), resized exactly as the training image cache does."""
+        if isinstance(image, Image.Image):
+            resized = image.convert("RGB").resize((self.image_size, self.image_size), Image.Resampling.BILINEAR)
+            return np.asarray(resized, dtype=np.uint8)
+        return decode_image(image, self.image_size)
 
     def __call__(self, images: Sequence[str | os.PathLike | Image.Image]) -> torch.Tensor:
-        """Images → float32 tensor (N, 3, S, S), normalised."""
-        batch = torch.from_numpy(np.stack([self.load(im) for im in images]))
-        x = batch.permute(0, 3, 1, 2).float().div_(255.0)
-        mean = torch.tensor(self.mean).view(1, 3, 1, 1)
-        std = torch.tensor(self.std).view(1, 3, 1, 1)
-        return (x - mean) / std
+        """Images → float32 tensor (N, 3, S, S), normalised as in training."""
+        return normalise_batch(np.stack([self.load(im) for im in images]), self.mean, self.std)
 
 
 @dataclass

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
-import pickle
 
 import pytest
 import torch
 
-from realnet_plugins.checkpoints import CheckpointMeta, checkpoint_path, load_checkpoint, read_checkpoint, save_checkpoint
+from realnet_plugins.checkpoints import CheckpointMeta, checkpoint_path, load_checkpoint, save_checkpoint
 from realnet_plugins.errors import CheckpointError, MissingFileError
 from realnet_plugins.fixtures.weights import random_realnet, write_fixture_checkpoint
 from realnet_plugins.storage import sha256_file

@@ -95,3 +95,9 @@ def test_incompatible_runs_are_refused_with_the_reason(release, tmp_path):
                          batch_size=5, lr=1e-3, log_every=3)
     with pytest.raises(ValueError, match="pair count"):
         train_many([first, pooled], [tmp_path / "e.pt", tmp_path / "f.pt"], progress=False)
+
+
+def test_eager_lock_step_runs_refuse_bf16_autocast_with_the_reason(release, tmp_path):
+    with pytest.raises(ValueError, match="needs a compiled step when several runs train in lock-step"):
+        train_many(_configs(release, amp=True), [tmp_path / "a.pt", tmp_path / "b.pt"], progress=False)
+    assert not (tmp_path / "a.pt").exists() and not (tmp_path / "b.pt").exists()

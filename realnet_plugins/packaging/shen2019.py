@@ -19,7 +19,7 @@ coords ``stimulus_id``, ``image_index``, ``n_repetitions``; ``neuroid`` with coo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,11 +33,10 @@ from ..shen2019 import IMAGE_SET_SESSIONS, NAN_POLICIES, SHEN_SUBJECTS, ShenRele
 from ..storage import fingerprint
 from ..things_eeg2 import cached_sha256
 from .store import (
+    PackagedDataset,
     MANIFEST_NAME,
     PACKAGE_FORMAT_VERSION,
-    current_package_dir,
     dataset_dir,
-    read_json,
     remove_stale_partials,
     set_current,
     staged_directory,
@@ -200,28 +199,15 @@ def _ensure_parent(path: Path) -> Path:
     return path
 
 
-class Shen2019Package:
+class Shen2019Package(PackagedDataset):
     """A finished Shen 2019 package (read-only).
 
     Args:
         folder: a package folder; default: the current package under ``$REALNET_HOME``.
     """
 
-    def __init__(self, folder: str | Path | None = None) -> None:
-        self.folder = Path(folder) if folder is not None else current_package_dir(DATASET, PACKAGE_COMMAND)
-        manifest_path = self.folder / MANIFEST_NAME
-        if not manifest_path.is_file():
-            raise MissingFileError(f"{manifest_path} does not exist; run `{PACKAGE_COMMAND}`")
-        self.manifest: dict[str, Any] = read_json(manifest_path)
-
-    @property
-    def fingerprint(self) -> str:
-        return str(self.manifest["fingerprint"])
-
-    @property
-    def subjects(self) -> list[str]:
-        """Packaged subjects, e.g. ``['sub-01', 'sub-02', 'sub-03']``."""
-        return list(self.manifest["subjects"])
+    dataset = DATASET
+    package_command = PACKAGE_COMMAND
 
     def _check_image_set(self, image_set: str) -> None:
         if image_set not in self.manifest["image_sets"]:

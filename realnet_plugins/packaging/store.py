@@ -139,3 +139,36 @@ def current_package_dir(dataset: str, package_command: str) -> Path:
             f"run `{package_command}` again"
         )
     return folder
+
+
+class PackagedDataset:
+    """A packaged data set read back from its folder: the manifest and what every package has.
+
+    Subclasses set :attr:`dataset` (folder name under ``$REALNET_HOME/assemblies``) and
+    :attr:`package_command` (the command that makes a package, quoted in errors).
+
+    Args:
+        folder: a package folder; default: the current package under ``$REALNET_HOME``.
+
+    Raises:
+        MissingFileError: no package (the message says which command makes one).
+    """
+
+    dataset: str
+    package_command: str
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else current_package_dir(self.dataset, self.package_command)
+        manifest_path = self.folder / MANIFEST_NAME
+        if not manifest_path.is_file():
+            raise MissingFileError(f"{manifest_path} does not exist; run `{self.package_command}`")
+        self.manifest: dict[str, Any] = read_json(manifest_path)
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest["fingerprint"])
+
+    @property
+    def subjects(self) -> list[str]:
+        """Packaged subjects, e.g. ``['sub-01', 'sub-02']``."""
+        return list(self.manifest["subjects"])

@@ -51,11 +51,10 @@ from ..rsa.ceiling import split_half_decoding_rdms
 from ..storage import atomic_path, fingerprint
 from ..things_eeg2 import ThingsEEG2Release, cached_sha256
 from .store import (
+    PackagedDataset,
     MANIFEST_NAME,
     PACKAGE_FORMAT_VERSION,
-    current_package_dir,
     dataset_dir,
-    read_json,
     remove_stale_partials,
     set_current,
     staged_directory,
@@ -302,7 +301,7 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
     return PackageResult(folder, package_fingerprint, reused=False)
 
 
-class ThingsEEG2Package:
+class ThingsEEG2Package(PackagedDataset):
     """A finished THINGS-EEG2 package (read-only).
 
     Args:
@@ -312,21 +311,8 @@ class ThingsEEG2Package:
         MissingFileError: no package (the message says which command makes one).
     """
 
-    def __init__(self, folder: str | Path | None = None) -> None:
-        self.folder = Path(folder) if folder is not None else current_package_dir(DATASET, PACKAGE_COMMAND)
-        manifest_path = self.folder / MANIFEST_NAME
-        if not manifest_path.is_file():
-            raise MissingFileError(f"{manifest_path} does not exist; run `{PACKAGE_COMMAND}`")
-        self.manifest: dict[str, Any] = read_json(manifest_path)
-
-    @property
-    def fingerprint(self) -> str:
-        return str(self.manifest["fingerprint"])
-
-    @property
-    def subjects(self) -> list[str]:
-        """Packaged subjects, e.g. ``['sub-01', 'sub-02']``."""
-        return list(self.manifest["subjects"])
+    dataset = DATASET
+    package_command = PACKAGE_COMMAND
 
     @property
     def times_ms(self) -> np.ndarray:
