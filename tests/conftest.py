@@ -16,3 +16,12 @@ def realnet_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("realnet_home")
     monkeypatch.setenv("REALNET_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for small training problems: on 2 shared cores, more threads mostly add contention."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

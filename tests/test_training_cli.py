@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
 from realnet_plugins.cli import main
@@ -11,12 +10,7 @@ from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.training.cli import parse_subjects, parse_sweep_variants
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,7 @@ from realnet_plugins.training import TrainConfig, train, train_many
 from realnet_plugins.training.loop import build_initial_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

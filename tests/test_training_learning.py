@@ -7,19 +7,13 @@ backbone learns nothing in 40 steps at 2e-5; the default configuration stays SPE
 from __future__ import annotations
 
 import pytest
-import torch
 
 from realnet_plugins.checkpoints import load_checkpoint
 from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
 from realnet_plugins.training import TrainConfig, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_realnet_predicts_held_out_eeg_better_than_before_training_and_than_unpaired(tmp_path):

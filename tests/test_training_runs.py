@@ -17,12 +17,7 @@ from realnet_plugins.training import TrainConfig, default_checkpoint_path, train
 from realnet_plugins.training.loop import build_initial_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
 
 from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
 from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
@@ -15,12 +14,7 @@ from realnet_plugins.training.variants import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
