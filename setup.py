@@ -53,6 +53,7 @@ setup(
         "torch>=2.1",
         "torchvision>=0.16",
         "numpy>=1.24",
+        "numba>=0.58",
         "scipy>=1.10",
         "scikit-learn>=1.3",
         "pillow>=9",

@@ -6,7 +6,11 @@ channels x 20 time points; pairs range from indistinguishable to easy), times
 ``LinearSVC``) on a random sample of pairs with the same folds, extrapolates them to all pairs, and
 prints the agreement between the engine and ``SVC``.
 
-    python bench/bench_decoding_rdm.py [--pairs-sample 60] [--backend numpy|torch] [--device cuda]
+    python bench/bench_decoding_rdm.py [--pairs-sample 60] [--backend auto|numba|numpy|torch]
+        [--device cuda] [--threads N]
+
+The engine is first run on a tiny problem (numba: compiling the kernels or loading them from its
+cache; torch: CUDA start-up), reported separately, then timed on the whole subject.
 """
 from __future__ import annotations
 
@@ -21,7 +25,13 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from realnet_plugins.rsa import DecodingSettings, decoding_plan, decoding_rdm  # noqa: E402
+from realnet_plugins.rsa import (  # noqa: E402
+    BACKENDS,
+    DecodingSettings,
+    decoding_plan,
+    decoding_rdm,
+    resolve_backend,
+)
 
 
 def synthetic_subject(seed: int = 0, n_images: int = 200, n_trials: int = 80, n_channels: int = 17,
@@ -72,7 +82,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs-sample", type=int, default=60,
                         help="pairs decoded with scikit-learn (default 60)")
-    parser.add_argument("--backend", default="numpy", choices=["numpy", "torch"])
+    parser.add_argument("--backend", default="auto", choices=BACKENDS)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads of the engine (default: every CPU)")
     parser.add_argument("--device", default=None, help="torch device (backend torch)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -84,11 +96,18 @@ def main() -> None:
     print(f"synthetic subject {trials.shape}: {n_pairs} pairs x {n_times} times x "
           f"{settings.n_folds} folds = {n_pairs * n_times * settings.n_folds} SVMs")
 
+    backend = resolve_backend(args.backend)
+    options = dict(settings=settings, backend=backend, device=args.device, n_threads=args.threads)
     start = time.perf_counter()
-    rdm = decoding_rdm(trials, settings=settings, backend=args.backend, device=args.device)
+    decoding_rdm(trials[:3, :, :, :2], progress=False, **options)
+    print(f"warm-up on 3 images x 2 times (kernel compile / cache load): "
+          f"{time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    rdm = decoding_rdm(trials, **options)
     engine_seconds = time.perf_counter() - start
-    print(f"engine ({args.backend}{'' if args.device is None else ' ' + args.device}): "
-          f"{engine_seconds:.1f} s for the whole subject")
+    print(f"engine ({backend}{'' if args.device is None else ' ' + args.device}): "
+          f"{engine_seconds:.1f} s for the whole subject "
+          f"({engine_seconds / (n_pairs * n_times * settings.n_folds) * 1e6:.1f} us per SVM)")
 
     rng = np.random.default_rng(args.seed + 1)
     sample = np.sort(rng.choice(n_pairs, size=min(args.pairs_sample, n_pairs), replace=False))

@@ -15,15 +15,30 @@ Each configuration prints one JSON line; the last line summarises: images/s rati
 reference and the extrapolated time of one subject (30 epochs × 16540 images) and of ten
 subjects of one variant (at the best concurrent setting). The reference model is fixed at 224 px,
 so the ratio rows use 224 px; ``--image-size`` changes only the extra rows.
+
+``--processes P [P ...]`` adds rows (``"loop": "project-processes"``) for P spawned processes,
+each timing the single-model step on the same device, started together after their warm-up:
+the aggregate images/s over all processes, its ratio to the reference and the extrapolated time
+of ten subjects (10 × 30 × 16540 images); the summary gains ``best_processes`` and
+``processes_*`` keys. This is how ``realnet sweep --processes P`` trains. On CUDA the processes'
+kernels overlap only under NVIDIA MPS (``nvidia-cuda-mps-control -d``); otherwise the GPU
+time-slices between them.
+
+    python bench/bench_training_step.py --compile reduce-overhead --processes 1 2 4
+    python bench/bench_training_step.py --device cpu --steps 2 --warmup 1 --processes 1 2
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
+import multiprocessing
+import queue
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,9 +70,19 @@ def load_reference(path: Path):
     return module
 
 
-def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: int, warmup: int,
-                 device: torch.device) -> dict:
-    """Time ``steps`` training steps of K CORnet-S ReAlnets trained together (K = 1: one model)."""
+def _timed_steps(k: int, batch: int, image_size: int, compile_mode: str, steps: int, warmup: int,
+                 device: torch.device, before_timing: Callable[[], None] | None = None) -> tuple[float, float, bool]:
+    """Build the step of K CORnet-S ReAlnets trained together (K = 1: one model), warm it up, time ``steps`` steps.
+
+    Args:
+        before_timing: called after the warm-up, just before the clock starts (a barrier in
+            ``--processes`` rows).
+
+    Returns:
+        ``(started, ended, amp)``: :func:`time.perf_counter` seconds around the timed steps (one
+        system-wide monotonic clock on Linux, so comparable across processes) and whether bf16
+        autocast was on.
+    """
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     cuda = device.type == "cuda"
@@ -84,17 +109,99 @@ def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: 
     run(warmup, 0)
     if cuda:
         torch.cuda.synchronize(device)
+    if before_timing is not None:
+        before_timing()
     started = time.perf_counter()
     run(steps, warmup)
     if cuda:
         torch.cuda.synchronize(device)
-    elapsed = time.perf_counter() - started
+    ended = time.perf_counter()
     assert torch.isfinite(losses).all(), "non-finite loss"
+    return started, ended, amp
+
+
+def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: int, warmup: int,
+                 device: torch.device) -> dict:
+    """Time ``steps`` training steps of K CORnet-S ReAlnets trained together (K = 1: one model)."""
+    started, ended, amp = _timed_steps(k, batch, image_size, compile_mode, steps, warmup, device)
+    elapsed = ended - started
     images_per_s = k * batch * steps / elapsed
     return {"loop": "project", "models": k, "batch": batch, "image_size": image_size, "compile": compile_mode,
             "amp": amp,
             "steps": steps, "img_per_s": _sig(images_per_s), "img_per_s_per_model": _sig(images_per_s / k),
             "s_per_step": round(elapsed / steps, 4)}
+
+
+def _set_up_device(device: torch.device) -> None:
+    """cuDNN autotuning on, TF32 off (the rows compare float32 and bf16 work, never TF32)."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
+def _timing_process(index: int, barrier: Any, results: Any, batch: int, image_size: int, compile_mode: str,
+                    steps: int, warmup: int, device: str, threads: int) -> None:
+    """One process of a ``--processes`` row: time the single-model step.
+
+    Puts ``(index, (started, ended, amp))`` on ``results``, or ``(index, error text)``.
+    """
+    try:
+        torch.set_num_threads(threads)
+        _set_up_device(torch.device(device))
+        results.put((index, _timed_steps(1, batch, image_size, compile_mode, steps, warmup, torch.device(device),
+                                         before_timing=barrier.wait)))
+    except Exception as e:  # noqa: BLE001 - reported by the parent, which goes on
+        barrier.abort()
+        results.put((index, repr(e)[:300]))
+
+
+def processes_step(processes: int, batch: int, image_size: int, compile_mode: str, steps: int, warmup: int,
+                   device: torch.device, threads: int, reference_img_per_s: float) -> dict:
+    """Time the single-model step in ``processes`` spawned processes on one device, started together.
+
+    Each process builds and warms up its own step (its own CUDA graph), waits at a barrier, then
+    times ``steps`` steps. The aggregate rate is every process's images over the span from the
+    first start to the last end.
+
+    Args:
+        threads: torch CPU threads of each process.
+        reference_img_per_s: the reference loop's rate in this run, for the ratio.
+    """
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes)
+    results = context.Queue()
+    workers = [context.Process(target=_timing_process, args=(i, barrier, results, batch, image_size, compile_mode,
+                                                             steps, warmup, str(device), threads))
+               for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    outcomes: dict[int, Any] = {}
+    while len(outcomes) < processes:
+        try:
+            index, outcome = results.get(timeout=5)
+            outcomes[index] = outcome
+        except queue.Empty:
+            for i, worker in enumerate(workers):
+                if i not in outcomes and worker.exitcode not in (None, 0):  # died without a word (e.g. killed)
+                    outcomes[i] = f"timing process {i} exited with code {worker.exitcode}"
+                    barrier.abort()  # release the others from the barrier
+    for worker in workers:
+        worker.join()
+    row = {"loop": "project-processes", "processes": processes, "batch": batch, "image_size": image_size,
+           "compile": compile_mode, "steps": steps, "threads_per_process": threads}
+    # The root cause first: the other processes of a failed row only report the broken barrier.
+    errors = sorted((o for o in outcomes.values() if isinstance(o, str)), key=lambda text: "BrokenBarrier" in text)
+    if errors:
+        return {**row, "error": errors[0]}
+    span = max(ended for _, ended, _ in outcomes.values()) - min(started for started, _, _ in outcomes.values())
+    images_per_s = processes * batch * steps / span
+    row.update({"amp": outcomes[0][2], "img_per_s": _sig(images_per_s),
+                "img_per_s_per_process": _sig(images_per_s / processes)})
+    if image_size == 224:
+        row.update({"over_reference": _sig(images_per_s / reference_img_per_s),
+                    "ten_subjects_30ep_min": _sig(10 * IMAGES_PER_SUBJECT_RUN / images_per_s / 60)})
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,10 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="timed steps per row (default: 200 on CUDA, 2 on CPU)")
     parser.add_argument("--warmup", type=int, help="untimed steps first (default: 20 on CUDA, 1 on CPU)")
     parser.add_argument("--reference-steps", type=int, help="timed steps of the reference loop (default: 40 / 1)")
-    parser.add_argument("--models", default=None, help="K values for the concurrent rows, e.g. 2,4,8")
+    parser.add_argument("--models", default=None,
+                        help="K values for the lock-step rows, e.g. 2,4,8, or none (default: 2,4,8 on CUDA, 2 on CPU)")
     parser.add_argument("--compile", default=None, help="compile modes for the rows, e.g. off,reduce-overhead")
     parser.add_argument("--image-size", type=int, default=None, help="extra rows at this size (e.g. 112 on a CPU)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
+    parser.add_argument("--processes", type=int, nargs="+", default=[],
+                        help="also time the single-model step in P processes at once on the device, for each P "
+                             "given (e.g. 1 2 4; on CUDA start NVIDIA MPS first: nvidia-cuda-mps-control -d); "
+                             "each process gets threads // P CPU threads")
     parser.add_argument("--reference", type=Path, default=REPO.parent / "shared" / "bench" / "reference_step.py")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
@@ -117,11 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else (20 if cuda else 1)
     ref_steps = args.reference_steps or (40 if cuda else 1)
     modes = args.compile.split(",") if args.compile else (["off", "default", "reduce-overhead"] if cuda else ["off"])
-    ks = [int(k) for k in args.models.split(",")] if args.models else ([2, 4, 8] if cuda else [2])
-    if cuda:
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+    if args.models == "none":
+        ks = []
+    else:
+        ks = [int(k) for k in args.models.split(",")] if args.models else ([2, 4, 8] if cuda else [2])
+    if any(p < 1 for p in args.processes):
+        parser.error(f"--processes values must be at least 1, got {args.processes}")
+    _set_up_device(device)
 
     reference = load_reference(args.reference)
     rows = []
@@ -135,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     record({"loop": "reference", **ref})
     plans = [(1, 16, 224, mode) for mode in modes] + [(k, 16, 224, mode) for k in ks for mode in modes]
     if args.image_size:
-        plans += [(1, 16, args.image_size, modes[0]), (max(ks), 16, args.image_size, modes[0])]
+        plans += [(1, 16, args.image_size, modes[0])] + [(max(ks), 16, args.image_size, modes[0])] * bool(ks)
     for k, batch, size, mode in plans:
         try:
             record(project_step(k, batch, size, mode, steps, warmup, device))
@@ -144,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
                     "error": repr(e)[:300]})
         if cuda:
             torch.cuda.empty_cache()
+    sizes = [224] + ([args.image_size] if args.image_size else [])
+    for size in sizes:
+        for mode in modes:
+            for processes in args.processes:
+                threads = max(1, torch.get_num_threads() // processes)
+                record(processes_step(processes, 16, size, mode, steps, warmup, device, threads, ref["img_per_s"]))
     ok = [r for r in rows if r["loop"] == "project" and "img_per_s" in r and r["image_size"] == 224]
     single = max((r for r in ok if r["models"] == 1), key=lambda r: r["img_per_s"], default=None)
     together = max((r for r in ok if r["models"] > 1), key=lambda r: r["img_per_s"], default=None)
@@ -167,6 +287,15 @@ def main(argv: list[str] | None = None) -> int:
         summary.update({
             "best_overall": f"K={best['models']} compile={best['compile']}",
             "ten_subjects_30ep_min": _sig(10 * IMAGES_PER_SUBJECT_RUN / best["img_per_s"] / 60),
+        })
+    in_processes = max((r for r in rows if r["loop"] == "project-processes" and "img_per_s" in r
+                        and r["image_size"] == 224), key=lambda r: r["img_per_s"], default=None)
+    if in_processes:
+        summary.update({
+            "best_processes": f"P={in_processes['processes']} compile={in_processes['compile']}",
+            "processes_img_per_s": in_processes["img_per_s"],
+            "processes_over_reference": in_processes["over_reference"],
+            "processes_ten_subjects_30ep_min": in_processes["ten_subjects_30ep_min"],
         })
     print(json.dumps(summary), flush=True)
     return 0

@@ -34,10 +34,12 @@ def torch_one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("backend", ["numba", "numpy", "torch"])
 def test_svm_accuracies_match_sklearn_svc_on_the_same_folds(backend, request):
     if backend == "torch":
         request.getfixturevalue("torch_one_thread")
+    if backend == "numba":
+        pytest.importorskip("numba")
     trials = _trials()
     settings = DecodingSettings.paper(seed=3)
     fast = _pairs(decoding_rdm(trials, settings=settings, backend=backend, progress=False))
@@ -65,8 +67,16 @@ def test_sklearn_reference_equals_a_direct_loop_over_the_plan():
             assert rdm[t, i, j] == pytest.approx(accuracy, abs=1e-12)
 
 
+def _numba_linear_svm(x, y, *, C):
+    kernels = pytest.importorskip("realnet_plugins.rsa._numba_svm")
+    theta, iterations = kernels.fit_linear_svms(x, y, C)
+    assert (iterations < kernels.MAX_ITER).all()
+    return theta[:, :-1], theta[:, -1]
+
+
+@pytest.mark.parametrize("solver", [linear_svm, _numba_linear_svm], ids=["batched", "numba"])
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 20.0])
-def test_linear_svm_is_at_least_as_optimal_as_libsvm_and_decides_alike(scale):
+def test_linear_svm_is_at_least_as_optimal_as_libsvm_and_decides_alike(scale, solver):
     rng = np.random.default_rng(int(scale * 1000))
     n_problems, n, d = 40, 60, 6
     y = np.repeat([-1.0, 1.0], n // 2)
@@ -74,7 +84,7 @@ def test_linear_svm_is_at_least_as_optimal_as_libsvm_and_decides_alike(scale):
     x = scale * (rng.standard_normal((n_problems, n, d))
                  + separation * y[None, :, None] * rng.standard_normal((n_problems, 1, d)) / 2)
     test = scale * rng.standard_normal((n_problems, 30, d))
-    w, b = linear_svm(x, np.broadcast_to(y, (n_problems, n)).copy(), C=1.0)
+    w, b = solver(x, np.broadcast_to(y, (n_problems, n)).copy(), C=1.0)
 
     def primal(k, weights, intercept):
         return 0.5 * weights @ weights + np.maximum(0, 1 - y * (x[k] @ weights + intercept)).sum()
@@ -96,11 +106,12 @@ def test_linear_svm_refuses_problems_without_both_classes():
         linear_svm(x, np.array([[0.0, 0, 1, 1], [-1.0, 1, -1, 1]]), C=1.0)
 
 
-def test_degenerate_intercept_is_the_midpoint_libsvm_picks():
+@pytest.mark.parametrize("solver", [linear_svm, _numba_linear_svm], ids=["batched", "numba"])
+def test_degenerate_intercept_is_the_midpoint_libsvm_picks(solver):
     # all samples identical: w = 0 and every b in [-1, 1] is optimal for balanced classes
     x = np.zeros((1, 10, 3))
     y = np.repeat([-1.0, 1.0], 5)[None]
-    w, b = linear_svm(x, y, C=1.0)
+    w, b = solver(x, y, C=1.0)
     model = SVC(kernel="linear", C=1.0).fit(x[0], y[0])
     np.testing.assert_allclose(w[0], model.coef_[0], atol=1e-8)
     assert b[0] == pytest.approx(model.intercept_[0], abs=1e-8)
@@ -286,3 +297,44 @@ def test_backend_arguments_are_checked():
     with pytest.raises(ValueError, match="numpy"):
         decoding_rdm(trials, settings=DecodingSettings(classifier="sklearn-svc"), backend="torch",
                      progress=False)
+
+
+@pytest.mark.parametrize("preset", ["paper", "neurora_1x"])
+def test_numba_kernels_and_the_numpy_solver_give_the_same_rdms(preset):
+    pytest.importorskip("numba")
+    trials = _trials(n_images=10, n_trials=30, n_channels=6, n_times=3, seed=2)
+    settings = getattr(DecodingSettings, preset)(seed=4)
+    compiled = decoding_rdm(trials, settings=settings, backend="numba", progress=False)
+    batched = decoding_rdm(trials, settings=settings, backend="numpy", progress=False)
+    # the same method solved to a relative duality gap of 1e-8 twice: equal up to summation order
+    np.testing.assert_allclose(compiled, batched, atol=1e-12)
+
+
+def test_numba_kernel_converges_on_every_small_pseudo_trial_problem(caplog):
+    # NeuroRA-sized problems (2 x 16 pseudo-trials, 4/5 for training) are the least regular ones:
+    # none may stop at the iteration limit (a cycling Mehrotra corrector is detected and damped)
+    kernels = pytest.importorskip("realnet_plugins.rsa._numba_svm")
+    trials = _trials(n_images=16, n_trials=80, n_channels=17, n_times=8, seed=9)
+    settings = DecodingSettings.neurora_1x(seed=2)
+    plan = decoding_plan(16, 80, 8, settings)
+    data = np.ascontiguousarray(trials.transpose(0, 3, 1, 2))
+    for repeat in range(settings.n_repeats):
+        _, iterations = kernels.pair_fold_accuracies(
+            data, plan.pair_images, np.ascontiguousarray(plan.pseudo_trials[repeat]),
+            np.ascontiguousarray(plan.test_fold[repeat]), plan.n_folds, 1.0)
+        assert iterations.shape == (len(plan.pair_images) * 8, 5)
+        assert iterations.max() < kernels.MAX_ITER
+        assert iterations.min() >= 3  # a real interior-point solve happened
+
+
+def test_auto_backend_uses_numba_when_installed_and_numpy_otherwise(monkeypatch):
+    from realnet_plugins.rsa import decoding
+
+    has_numba = decoding._numba_kernels() is not None
+    assert decoding.resolve_backend("auto") == ("numba" if has_numba else "numpy")
+    monkeypatch.setattr(decoding, "_numba_kernels", lambda: None)
+    assert decoding.resolve_backend("auto") == "numpy"
+    with pytest.raises(ImportError, match="pip install numba"):
+        decoding_rdm(_trials(n_images=3, n_trials=10), backend="numba", progress=False)
+    with pytest.raises(ValueError, match="numba"):
+        decoding.resolve_backend("cupy")

@@ -4,16 +4,33 @@
 * :mod:`.variants`: β and EEG manipulations of the controls (unpaired, scrambled, ...).
 * :mod:`.data`: a run's images, EEG targets, pseudo-labels and held-out sets.
 * :mod:`.step`: the training step for one model or K models in lock-step.
-* :mod:`.loop`: :class:`TrainConfig`, :func:`train`, :func:`train_many` (resumable runs, checkpoints).
+* :mod:`.loop`: :class:`TrainConfig`, :func:`train`, :func:`train_many` (lock-step), :func:`train_parallel`
+  (worker processes): resumable runs, checkpoints.
 * :mod:`.metrics`: held-out EEG-generation metrics.
 * :mod:`.cli`: the ``realnet train`` and ``realnet sweep`` commands.
 """
-from .loop import CheckpointExistsError, ResumeMismatchError, StepInfo, TrainConfig, default_checkpoint_path, train, train_many
+from .loop import (
+    CheckpointExistsError,
+    ResumeMismatchError,
+    RunsFailedError,
+    StepInfo,
+    TrainConfig,
+    default_checkpoint_path,
+    train,
+    train_many,
+    train_parallel,
+)
 from .metrics import eeg_generation_metrics
-from .objective import LossParts, Objective, contrastive_loss, loss_parts, pearson_matrix
+from .objective import (
+    LossParts,
+    Objective,
+    contrastive_loss,
+    loss_parts,
+    pearson_matrix,
+)
 
 __all__ = [
-    "CheckpointExistsError", "LossParts", "Objective", "ResumeMismatchError", "StepInfo", "TrainConfig",
-    "contrastive_loss", "default_checkpoint_path", "eeg_generation_metrics", "loss_parts", "pearson_matrix",
-    "train", "train_many",
+    "CheckpointExistsError", "LossParts", "Objective", "ResumeMismatchError", "RunsFailedError", "StepInfo",
+    "TrainConfig", "contrastive_loss", "default_checkpoint_path", "eeg_generation_metrics", "loss_parts",
+    "pearson_matrix", "train", "train_many", "train_parallel",
 ]

@@ -3,11 +3,14 @@
     realnet train --release THINGS_EEG2 --subject 1 --init-weights cornet_s-1d3f7974.pth
     realnet train --release THINGS_EEG2 --subject 3 --variant unpaired --init-weights realnet_base_cornet_s
     realnet sweep --release THINGS_EEG2 --subjects 1-10 --variants realnet,unpaired,beta10 \\
-        --init-weights realnet_base_cornet_s --concurrent 4
+        --init-weights realnet_base_cornet_s --processes 4
 
 ``sweep`` trains every subject × variant of its lists (``betaX`` = variant ``realnet`` with β = X;
-``across_subject`` runs once, pooling every subject), skips runs whose checkpoint exists, resumes
-interrupted ones, and with ``--concurrent K`` trains K compatible runs at once on one device.
+``across_subject`` runs once, pooling every subject), skips runs whose checkpoint exists and resumes
+interrupted ones. ``--processes K`` trains K runs at once in K worker processes on the same device
+(:func:`~realnet_plugins.training.loop.train_parallel`; on a GPU their kernels overlap under NVIDIA
+MPS); ``--concurrent K`` trains K compatible runs in lock-step in one process
+(:func:`~realnet_plugins.training.loop.train_many`).
 """
 from __future__ import annotations
 
@@ -19,7 +22,15 @@ from realnet_plugins.errors import RealnetError
 from realnet_plugins.identifiers import VARIANTS
 from realnet_plugins.things_eeg2 import NORMALISATION_MODES, ThingsEEG2Release
 
-from .loop import SELECTIONS, TrainConfig, default_checkpoint_path, train, train_many
+from .loop import (
+    SELECTIONS,
+    RunsFailedError,
+    TrainConfig,
+    default_checkpoint_path,
+    train,
+    train_many,
+    train_parallel,
+)
 from .step import COMPILE_MODES
 
 __all__ = ["configure", "run", "parse_subjects", "parse_sweep_variants"]
@@ -80,7 +91,11 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
                             help=f"comma-separated: {', '.join(VARIANTS)}, or betaX for realnet with beta X "
                                  "(default: %(default)s)")
         parser.add_argument("--concurrent", type=int, default=1,
-                            help="train up to K compatible runs at once on one device (default: %(default)s)")
+                            help="train up to K compatible runs at once on one device, in lock-step in one process "
+                                 "(default: %(default)s)")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="train K runs at once in K worker processes on the same device (on a GPU their "
+                                 "kernels overlap under NVIDIA MPS: nvidia-cuda-mps-control -d) (default: %(default)s)")
     else:
         raise ValueError(f"training.cli has no verb {verb!r}")
 
@@ -139,8 +154,13 @@ def _config(args: argparse.Namespace, *, subject: int | None, variant: str, beta
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    if args.concurrent < 1:
-        raise ValueError(f"--concurrent must be at least 1, got {args.concurrent}")
+    if args.concurrent < 1 or args.processes < 1:
+        raise ValueError(f"--concurrent and --processes must be at least 1, got {args.concurrent} and {args.processes}")
+    if args.concurrent > 1 and args.processes > 1:
+        raise ValueError(
+            f"--concurrent {args.concurrent} (runs in lock-step in one process) and --processes {args.processes} "
+            "(runs in separate processes) are two ways to train runs at once; choose one of them"
+        )
     release = ThingsEEG2Release(args.release)
     subjects = parse_subjects(args.subjects) if args.subjects else release.subjects()
     configs: list[TrainConfig] = []
@@ -153,6 +173,8 @@ def _sweep(args: argparse.Namespace) -> int:
         (skipped if target.exists() and not args.overwrite else pending).append(config)
     for config in skipped:
         print(f"skip (finished): {default_checkpoint_path(config)}")
+    if args.processes > 1:
+        return _sweep_in_processes(pending, args)
     # Runs that can share a device step: same pair count (across_subject pools) and head or not (beta0).
     groups: dict[tuple[bool, bool], list[TrainConfig]] = {}
     for config in pending:
@@ -162,6 +184,20 @@ def _sweep(args: argparse.Namespace) -> int:
             chunk = members[start:start + args.concurrent]
             for path in train_many(chunk, overwrite=args.overwrite, progress=not args.no_progress):
                 print(f"trained: {path}")
+    return 0
+
+
+def _sweep_in_processes(pending: list[TrainConfig], args: argparse.Namespace) -> int:
+    """Train the pending runs with ``args.processes`` worker processes; report every trained checkpoint."""
+    try:
+        trained = train_parallel(pending, processes=args.processes, overwrite=args.overwrite,
+                                 progress=not args.no_progress)
+    except RunsFailedError as e:
+        for path in e.finished:
+            print(f"trained: {path}")
+        raise
+    for path in trained:
+        print(f"trained: {path}")
     return 0
 
 

@@ -30,7 +30,8 @@ a step draws random numbers, so a run is a pure function of its configuration an
 
 :func:`train_many` trains several runs in lock-step on one device
 (:class:`~realnet_plugins.training.step.StackedModelsStep`); each run keeps its own data,
-permutation, run folder, resume state and checkpoint.
+permutation, run folder, resume state and checkpoint. :func:`train_parallel` trains runs in
+several worker processes at once, each run on its own with :func:`train`.
 """
 from __future__ import annotations
 
@@ -39,10 +40,13 @@ import dataclasses
 import json
 import logging
 import math
+import multiprocessing
+import os
 import shutil
 import signal
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -77,7 +81,7 @@ from .variants import check_variant, resolve_beta
 
 __all__ = [
     "SELECTIONS", "SHUFFLE_STREAM", "TrainConfig", "StepInfo", "CheckpointExistsError", "ResumeMismatchError",
-    "train", "train_many", "default_checkpoint_path", "run_dir", "batch_bounds", "epoch_permutation",
+    "RunsFailedError", "train", "train_many", "train_parallel", "default_checkpoint_path", "run_dir", "batch_bounds", "epoch_permutation",
     "build_initial_model",
 ]
 
@@ -98,6 +102,24 @@ class CheckpointExistsError(RealnetError, FileExistsError):
 
 class ResumeMismatchError(RealnetError):
     """A run folder holds a resume state of a different configuration."""
+
+
+class RunsFailedError(RealnetError):
+    """Some runs of :func:`train_parallel` failed; the others were trained.
+
+    Attributes:
+        failures: run name (the checkpoint's stem) → ``"ErrorType: message"``, in the runs' order.
+        finished: checkpoint paths of the runs that were trained, in the runs' order.
+    """
+
+    def __init__(self, failures: dict[str, str], finished: list[Path]) -> None:
+        self.failures = failures
+        self.finished = finished
+        listed = "; ".join(f"{name}: {error}" for name, error in failures.items())
+        super().__init__(
+            f"{len(failures)} of {len(failures) + len(finished)} runs failed ({listed}); the other {len(finished)} "
+            "finished. Fix the cause and train the failed runs again (realnet sweep skips finished checkpoints)."
+        )
 
 
 @dataclass
@@ -774,6 +796,34 @@ def _check_compatible_data(runs: Sequence[_Run]) -> None:
             )
 
 
+def _run_locations(resolved: Sequence[TrainConfig], outs: Sequence[str | Path | None] | None,
+                   overwrite: bool) -> tuple[list[Path], list[Path]]:
+    """Each run's checkpoint path and run folder, refusing shared ones and (without overwrite) finished checkpoints.
+
+    Args:
+        resolved: resolved configurations.
+        outs: checkpoint paths (None, or None entries: :func:`default_checkpoint_path`).
+        overwrite: whether existing checkpoints may be replaced.
+
+    Raises:
+        ValueError: ``outs`` has another length, or two runs would share a checkpoint or run folder.
+        CheckpointExistsError: a checkpoint exists and ``overwrite`` is False.
+    """
+    outs = list(outs) if outs is not None else [None] * len(resolved)
+    if len(outs) != len(resolved):
+        raise ValueError(f"{len(outs)} output paths for {len(resolved)} configurations")
+    targets = [Path(o) if o is not None else default_checkpoint_path(c) for c, o in zip(resolved, outs)]
+    folders = [run_dir(c.run_name or t.stem) for c, t in zip(resolved, targets)]
+    if len(set(targets)) != len(targets) or len(set(folders)) != len(folders):
+        raise ValueError(f"two runs would share a checkpoint or run folder: {[str(t) for t in targets]}")
+    finished = [str(t) for t in targets if t.exists()]
+    if finished and not overwrite:
+        raise CheckpointExistsError(
+            f"finished checkpoint(s) exist: {finished}; pass overwrite=True (CLI: --overwrite) to train again"
+        )
+    return targets, folders
+
+
 def train_many(
     configs: Sequence[TrainConfig],
     outs: Sequence[str | Path | None] | None = None,
@@ -811,24 +861,14 @@ def train_many(
     resolved = [c.resolved() for c in configs]
     if not resolved:
         return []
-    outs = list(outs) if outs is not None else [None] * len(resolved)
-    if len(outs) != len(resolved):
-        raise ValueError(f"{len(outs)} output paths for {len(resolved)} configurations")
-    targets = [Path(o) if o is not None else default_checkpoint_path(c) for c, o in zip(resolved, outs)]
-    folders = [run_dir(c.run_name or t.stem) for c, t in zip(resolved, targets)]
-    if len(set(targets)) != len(targets) or len(set(folders)) != len(folders):
-        raise ValueError(f"two runs would share a checkpoint or run folder: {[str(t) for t in targets]}")
-    finished = [str(t) for t in targets if t.exists()]
-    if finished and not overwrite:
-        raise CheckpointExistsError(
-            f"finished checkpoint(s) exist: {finished}; pass overwrite=True (CLI: --overwrite) to train again"
-        )
+    targets, folders = _run_locations(resolved, outs, overwrite)
     _check_compatible_configs(resolved)
     device = torch.device(resolved[0].device or "cpu")
     if device.type == "cuda" and len(resolved) > 1:
         log.warning("training %d runs in lock-step on CUDA batches them through vmap; measured on an H200 this is "
                     "slower than one run at a time with compile='reduce-overhead' (K=4: 1740 images/s in all, bf16, "
-                    "compiled; 331 in float32; one run: 2640)", len(resolved))
+                    "compiled; 331 in float32; one run: 2640). Train them one by one, or in separate processes "
+                    "(train_parallel, CLI: realnet sweep --processes K)", len(resolved))
     with _runtime(device):
         runs = [_prepare(c, t, f, overwrite, progress) for c, t, f in zip(resolved, targets, folders)]
         _check_compatible_data(runs)
@@ -863,3 +903,115 @@ def train(config: TrainConfig, out: str | Path | None = None, overwrite: bool = 
         ValueError: an invalid configuration (unknown variant, subject not in the release, ...).
     """
     return train_many([config], [out], overwrite=overwrite, progress=progress, on_step=on_step)[0]
+
+
+#: The stop event of the pool this worker process belongs to (set by :func:`_init_worker`).
+_worker_stop: Any = None
+
+
+def _init_worker(stop: Any) -> None:
+    """Worker initialiser: keep the pool's stop event; ignore Ctrl-C while idle (a run in progress handles it)."""
+    global _worker_stop
+    _worker_stop = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _train_in_worker(config: TrainConfig, out: Path, overwrite: bool, threads: int) -> Path:
+    """One run of :func:`train_parallel`, in a worker process: :func:`train` without progress bars.
+
+    Ctrl-C interrupts the run as it would in the main process (a training loop saves its resume
+    state first); a run queued after the pool was stopped does not start.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        if _worker_stop is not None and _worker_stop.is_set():
+            raise KeyboardInterrupt
+        if torch.device(config.device or "cpu").type == "cpu":
+            torch.set_num_threads(threads)
+        return train(config, out, overwrite=overwrite, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _threads_per_worker(workers: int) -> int:
+    """Torch CPU threads of each of ``workers`` processes: the CPU count shared out, at least 1."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def train_parallel(
+    configs: Sequence[TrainConfig],
+    outs: Sequence[str | Path | None] | None = None,
+    *,
+    processes: int,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[Path]:
+    """Train runs in up to ``processes`` worker processes at once, each run on its own with :func:`train`.
+
+    Unlike :func:`train_many` the runs need share nothing. Workers start with the ``spawn`` method
+    (safe with CUDA), train one run at a time on the run's device and, on the CPU, use
+    ``cpu_count // workers`` torch threads each; results equal :func:`train` run with that many
+    threads. On one GPU each process has its own CUDA context (and CUDA graphs): their kernels
+    overlap only under NVIDIA MPS (``nvidia-cuda-mps-control -d``), otherwise the GPU time-slices
+    between them. One progress bar counts finished runs; workers show none. A failing run does
+    not stop the others: its error is logged at once with the run's name, and all failures are
+    raised together at the end. On Ctrl-C, runs in progress save their resume state (as
+    :func:`train` does) and queued runs do not start. In a script, call it under
+    ``if __name__ == "__main__":`` (spawned workers import the main module).
+
+    Args:
+        configs: the runs.
+        outs: checkpoint paths (None entries: :func:`default_checkpoint_path`).
+        processes: the most worker processes at once (1: one after another, in one worker).
+        overwrite: retrain runs whose checkpoint exists (their run folders are cleared).
+        progress: show the progress bar over runs.
+
+    Returns:
+        The checkpoint path of each run, in order.
+
+    Raises:
+        RunsFailedError: one or more runs failed; the others were trained (see its ``failures``
+            and ``finished``).
+        CheckpointExistsError: a checkpoint exists and ``overwrite`` is False (nothing is trained).
+        ValueError: an invalid configuration, ``processes`` < 1, or two runs sharing a checkpoint
+            or run folder (nothing is trained).
+    """
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    resolved = [c.resolved() for c in configs]
+    if not resolved:
+        return []
+    targets, _ = _run_locations(resolved, outs, overwrite)
+    workers = min(processes, len(resolved))
+    if workers > 1 and any(torch.device(c.device or "cpu").type == "cuda" for c in resolved):
+        log.warning("%d training processes share the GPU: their kernels run concurrently only under NVIDIA MPS "
+                    "(start it with `nvidia-cuda-mps-control -d`); without it the GPU time-slices between them",
+                    workers)
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    threads = _threads_per_worker(workers)
+    finished: dict[int, Path] = {}
+    failures: dict[int, str] = {}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(stop,))
+    try:
+        futures = {pool.submit(_train_in_worker, config, target, overwrite, threads): i
+                   for i, (config, target) in enumerate(zip(resolved, targets))}
+        with tqdm(total=len(futures), desc=f"{len(futures)} runs, {workers} processes", unit="run",
+                  disable=None if progress else True) as bar:
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    finished[i] = future.result()
+                except Exception as e:  # noqa: BLE001 - a failed run must not stop the others
+                    failures[i] = f"{type(e).__name__}: {e}"
+                    log.error("run %s failed: %s", targets[i].stem, failures[i])
+                bar.update(1)
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    if failures:
+        raise RunsFailedError({targets[i].stem: failures[i] for i in sorted(failures)},
+                              [finished[i] for i in sorted(finished)])
+    return [finished[i] for i in range(len(targets))]

@@ -1,12 +1,15 @@
 """Verb ``package``: turn downloaded THINGS-EEG2 / Shen 2019 files into assemblies and RDMs.
 
-    realnet package things-eeg2 --source DIR [--subjects 1 2 ...] [--preset paper|neurora-1.x] [--backend numpy|torch]
+    realnet package things-eeg2 --source DIR [--subjects 1 2 ...] [--preset paper|neurora-1.x]
+        [--backend auto|numba|numpy|torch]
     realnet package shen2019 --source DIR [--images DIR] [--subjects 1 2 3] [--image-sets natural shape letter]
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from ..rsa.decoding import BACKENDS
 
 DATASETS = ("things-eeg2", "shen2019")
 
@@ -26,8 +29,9 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--preset", choices=("paper", "neurora-1.x"), default="paper",
                    help="THINGS-EEG2 decoding settings: paper = single trials, 5-fold linear SVM, no smoothing "
                         "(default); neurora-1.x = what the authors' NeuroRA 1.x ran")
-    p.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
-                   help="THINGS-EEG2 decoding back end: numpy (CPU, default) or torch (uses a GPU when present)")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="THINGS-EEG2 decoding back end: auto (default: numba's compiled CPU kernels when numba is "
+                        "installed, else numpy), numba, numpy, or torch (uses a GPU when present)")
     p.add_argument("--images", type=Path, help="shen2019: folder of the stimulus images (default: SOURCE/images)")
     p.add_argument("--image-sets", nargs="+", choices=("natural", "shape", "letter"),
                    default=["natural", "shape", "letter"], help="shen2019: image sets to package (default: all)")

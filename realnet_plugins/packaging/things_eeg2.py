@@ -48,12 +48,13 @@ from ..errors import DataFormatError, MissingFileError
 from ..paths import cache_dir
 from ..rsa import DecodingSettings, decoding_rdm
 from ..rsa.ceiling import split_half_decoding_rdms
+from ..rsa.decoding import resolve_backend
 from ..storage import atomic_path, fingerprint
 from ..things_eeg2 import ThingsEEG2Release, cached_sha256
 from .store import (
-    PackagedDataset,
     MANIFEST_NAME,
     PACKAGE_FORMAT_VERSION,
+    PackagedDataset,
     dataset_dir,
     remove_stale_partials,
     set_current,
@@ -67,7 +68,6 @@ DATASET = "things_eeg2"
 PACKAGE_COMMAND = "realnet package things-eeg2 --source DIR"
 #: Decoding presets by their command-line name.
 PRESETS: tuple[str, ...] = ("paper", "neurora-1.x")
-BACKENDS: tuple[str, ...] = ("numpy", "torch")
 #: Seed of the random split of trials into halves (single-subject ceiling).
 SPLIT_HALF_SEED = 0
 #: Width of one EEG sample's time bin (100 Hz), ms.
@@ -159,22 +159,21 @@ def _check_trials_for_splits(trials: np.ndarray, settings: DecodingSettings, sub
 
 
 def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: DecodingSettings, *,
-                 backend: str = "numpy", progress: bool = True) -> dict[str, np.ndarray]:
+                 backend: str = "auto", progress: bool = True) -> dict[str, np.ndarray]:
     """A subject's decoding RDM and split-half RDMs, from the cache or computed (then cached).
 
     Args:
         trials: float (n_images, n_trials, 17, 20) test EEG of the subject.
         release_fingerprint: :meth:`ThingsEEG2Release.release_fingerprint` of those trials (cache key).
         settings: decoding settings.
-        backend: ``'numpy'`` or ``'torch'``.
+        backend: a decoding back end (:data:`realnet_plugins.rsa.decoding.BACKENDS`).
         progress: show the engine's progress bar.
 
     Returns:
         ``{"rdm": float32 (20, n, n), "split_half": float32 (2, 20, n, n)}``; dissimilarity =
         held-out pairwise decoding accuracy (0.5 = indistinguishable), diagonal 0.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+    backend = resolve_backend(backend)
     path = _rdm_cache_path(release_fingerprint, settings)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
@@ -226,7 +225,7 @@ class PackageResult:
 
 
 def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = None, preset: str = "paper",
-                        backend: str = "numpy", progress: bool = True) -> PackageResult:
+                        backend: str = "auto", progress: bool = True) -> PackageResult:
     """Package the THINGS-EEG2 test split for the ``ThingsEEG2*`` benchmarks and data plugins.
 
     Args:
@@ -234,7 +233,8 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         subjects: subject numbers (default: every ``sub-XX`` folder of the release).
         preset: decoding settings, ``'paper'`` (single trials, 5 folds, no smoothing) or
             ``'neurora-1.x'``.
-        backend: decoding back end, ``'numpy'`` (CPU) or ``'torch'`` (GPU when available); the
+        backend: decoding back end, ``'auto'`` (compiled CPU kernels when numba is installed, else
+            numpy), ``'numba'``, ``'numpy'`` or ``'torch'`` (GPU when available); the
             results are the same, so the back end is recorded but not part of the fingerprint.
         progress: show progress bars.
 
@@ -246,8 +246,7 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         DataFormatError: malformed files (wrong channels, image counts, too few trials, ...).
     """
     settings = preset_settings(preset)
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+    backend = resolve_backend(backend)
     release = ThingsEEG2Release(source)
     available = release.subjects()
     chosen = sorted({int(s) for s in subjects}) if subjects else available

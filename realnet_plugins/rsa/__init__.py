@@ -1,5 +1,6 @@
 """Representational similarity analysis: decoding RDMs from EEG, model RDMs, RDM comparison and
-noise ceilings (SPEC.md, Evaluation). Core library: numpy, scipy, scikit-learn, torch only."""
+noise ceilings (SPEC.md, Evaluation). Core library: numpy, scipy, scikit-learn, torch;
+numba (optional) for the compiled CPU decoding kernels."""
 from realnet_plugins.rsa.ceiling import (
     InterSubjectCeiling,
     SplitHalfCeiling,
@@ -8,6 +9,7 @@ from realnet_plugins.rsa.ceiling import (
     split_half_decoding_rdms,
 )
 from realnet_plugins.rsa.decoding import (
+    BACKENDS,
     CLASSIFIERS,
     BatchedClassifier,
     DecodingPlan,
@@ -15,10 +17,12 @@ from realnet_plugins.rsa.decoding import (
     decoding_plan,
     decoding_rdm,
     linear_svm,
+    resolve_backend,
 )
 from realnet_plugins.rsa.rdm import COMPARISONS, compare_rdms, model_rdm, upper_triangle
 
 __all__ = [
+    "BACKENDS",
     "CLASSIFIERS",
     "COMPARISONS",
     "BatchedClassifier",
@@ -32,6 +36,7 @@ __all__ = [
     "inter_subject_ceiling",
     "linear_svm",
     "model_rdm",
+    "resolve_backend",
     "split_half_ceiling",
     "split_half_decoding_rdms",
     "upper_triangle",

@@ -6,12 +6,14 @@ the features; a linear SVM (C-SVC with an unregularised intercept, as libsvm's
 dissimilarity is the mean held-out accuracy over folds (0.5 = indistinguishable). The result is one
 RDM per time point, symmetric with a zero diagonal.
 
-The default classifier, ``'svm'``, solves all the small SVMs of a chunk at once with a batched
-primal-dual interior-point method (Mehrotra predictor-corrector on the dual QP, Newton systems
-reduced to the ``n_channels + 1`` primal variables), then sets each intercept to the midpoint of its
-interval of optimal values, which is libsvm's rule when no support vector is free. It runs on numpy
-or, with ``backend='torch'``, on any torch device. ``'sklearn-svc'`` fits scikit-learn's ``SVC`` per
-problem and is the slow reference.
+The default classifier, ``'svm'``, solves every small SVM with a primal-dual interior-point method
+(Mehrotra predictor-corrector on the dual QP, Newton systems reduced to the ``n_channels + 1``
+primal variables), then sets each intercept to the midpoint of its interval of optimal values,
+which is libsvm's rule when no support vector is free. Back ends: ``'numba'`` (compiled CPU
+kernels, :mod:`realnet_plugins.rsa._numba_svm`, parallel over problems: the fast CPU path),
+``'numpy'`` (the same method batched over problems in numpy: no compiler needed), ``'torch'`` (batched,
+any torch device: the GPU path); ``'auto'`` picks ``'numba'`` when numba is installed, else
+``'numpy'``. ``'sklearn-svc'`` fits scikit-learn's ``SVC`` per problem and is the slow reference.
 
 Random choices (pseudo-trial groups, fold assignment) come from :func:`decoding_plan`, which any
 reference implementation can reuse to decode on exactly the same folds.
@@ -19,11 +21,13 @@ reference implementation can reuse to decode on exactly the same folds.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -32,6 +36,7 @@ from tqdm.auto import tqdm
 from realnet_plugins.errors import DataFormatError
 
 __all__ = [
+    "BACKENDS",
     "BatchedClassifier",
     "CLASSIFIERS",
     "DecodingPlan",
@@ -41,7 +46,11 @@ __all__ = [
     "linear_svm",
     "sklearn_svc_decisions",
     "svm_decisions",
+    "resolve_backend",
 ]
+
+#: Back ends of :func:`decoding_rdm` (``'auto'``: ``'numba'`` if installed, else ``'numpy'``).
+BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "torch")
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +212,7 @@ def decoding_plan(n_images: int, n_trials: int, n_times: int,
 
 
 def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None,
-                 backend: str = "numpy", device: Any = None, progress: bool = True,
+                 backend: str = "auto", device: Any = None, progress: bool = True,
                  n_threads: int | None = None) -> np.ndarray:
     """Pairwise-decoding RDMs, one per time point.
 
@@ -211,11 +220,15 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
         trials: EEG trials, shape (n_images, n_trials, n_channels, n_times), any real dtype (the
             computation is float64); for THINGS-EEG2 test data (200, 80, 17, 20).
         settings: decoding settings; None means :meth:`DecodingSettings.paper`.
-        backend: ``'numpy'`` or ``'torch'`` (array library of the ``'svm'`` solver and of a custom
-            classifier; ``'sklearn-svc'`` needs ``'numpy'``).
-        device: torch device for ``backend='torch'`` (default ``'cpu'``); must be None for numpy.
+        backend: one of :data:`BACKENDS`: ``'numba'`` (compiled CPU kernels), ``'numpy'``,
+            ``'torch'``, or ``'auto'`` (``'numba'`` when installed, else ``'numpy'``). A custom
+            classifier or ``'sklearn-svc'`` receives numpy arrays on the CPU back ends and tensors
+            on ``'torch'`` (``'sklearn-svc'`` needs a CPU back end). All back ends give the same
+            RDMs up to the solver tolerance.
+        device: torch device for ``backend='torch'`` (default ``'cpu'``); must be None otherwise.
         progress: show a tqdm progress bar (only where the output is a terminal).
-        n_threads: worker threads for ``backend='numpy'`` (default: the number of CPUs).
+        n_threads: CPU threads of the ``'numba'`` and ``'numpy'`` back ends (default: the number
+            of CPUs); results do not depend on it.
 
     Returns:
         RDMs, shape (n_times, n_images, n_images), float64: dissimilarity = mean held-out accuracy
@@ -224,7 +237,8 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
     Raises:
         DataFormatError: ``trials`` is not 4-D, holds NaN/inf, has fewer than 2 images, or too few
             trials for ``n_folds`` pseudo-trials per image.
-        ValueError: unknown backend, or a device given with the numpy backend.
+        ValueError: unknown backend, or a device given with a CPU backend.
+        ImportError: ``backend='numba'`` without numba installed.
     """
     settings = DecodingSettings.paper() if settings is None else settings
     data = _checked_trials(trials)
@@ -241,27 +255,33 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
     bar = tqdm(total=n_pairs * settings.n_repeats, unit="pair", desc="decoding RDM",
                disable=None if progress else True)
 
-    data_on_backend = runner.ops.asarray(data)
+    data_on_backend = runner.prepare(data)
 
     def work(chunk: tuple[int, slice]) -> tuple[slice, np.ndarray]:
         repeat, pairs = chunk
         return pairs, runner.pair_accuracies(data_on_backend, plan, repeat, pairs)
 
+    workers = runner.n_workers(n_threads)
     try:
-        if runner.n_workers(n_threads) > 1:
-            # BLAS stays single-threaded while our own threads run (no oversubscription)
-            with threadpool_limits(limits=1, user_api="blas"), \
-                    concurrent.futures.ThreadPoolExecutor(runner.n_workers(n_threads)) as pool:
-                for pairs, acc in pool.map(work, chunks):
+        with runner.threads(n_threads):
+            if workers > 1:
+                # BLAS stays single-threaded while our own threads run (no oversubscription)
+                with threadpool_limits(limits=1, user_api="blas"), \
+                        concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                    for pairs, acc in pool.map(work, chunks):
+                        accuracy[pairs] += acc
+                        bar.update(pairs.stop - pairs.start)
+            else:
+                for chunk in chunks:
+                    pairs, acc = work(chunk)
                     accuracy[pairs] += acc
                     bar.update(pairs.stop - pairs.start)
-        else:
-            for chunk in chunks:
-                pairs, acc = work(chunk)
-                accuracy[pairs] += acc
-                bar.update(pairs.stop - pairs.start)
     finally:
         bar.close()
+    if runner.unsolved:
+        logger.warning("%d of %d SVMs stopped at the interior-point iteration limit; their last "
+                       "iterate was used.", runner.unsolved,
+                       n_pairs * n_times * settings.n_folds * settings.n_repeats)
     accuracy /= settings.n_repeats
     accuracy = _smooth_time_courses(accuracy, settings.smoothing)
     rdm = np.zeros((n_times, n_images, n_images))
@@ -334,40 +354,114 @@ CLASSIFIERS: dict[str, BatchedClassifier] = {
 # Engine internals
 
 
+def resolve_backend(backend: str) -> str:
+    """The concrete back end that ``backend`` names.
+
+    Args:
+        backend: one of :data:`BACKENDS`.
+
+    Returns:
+        ``'numba'``, ``'numpy'`` or ``'torch'``; ``'auto'`` gives ``'numba'`` when numba is
+        installed, else ``'numpy'``.
+
+    Raises:
+        ValueError: not one of :data:`BACKENDS`.
+        ImportError: ``'numba'`` without numba installed.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}.")
+    if backend == "auto":
+        return "numba" if _numba_kernels() is not None else "numpy"
+    if backend == "numba" and _numba_kernels() is None:
+        raise ImportError("backend='numba' needs the numba package (pip install numba); "
+                          "backend='numpy' runs the same solver without it, more slowly.")
+    return backend
+
+
+@functools.lru_cache(maxsize=1)
+def _numba_kernels() -> Any:
+    """The compiled kernels module, or None where numba is not installed."""
+    try:
+        from realnet_plugins.rsa import _numba_svm
+    except ImportError:
+        return None
+    return _numba_svm
+
+
 class _Runner:
     """Decodes chunks of pairs with one classifier on one backend."""
 
     def __init__(self, settings: DecodingSettings, backend: str, device: Any) -> None:
-        if backend not in ("numpy", "torch"):
-            raise ValueError(f"unknown backend {backend!r}; expected 'numpy' or 'torch'.")
-        if backend == "numpy" and device is not None:
-            raise ValueError(f"device={device!r} needs backend='torch'; the numpy backend runs on "
-                             "the CPU.")
+        backend = resolve_backend(backend)
+        if backend != "torch" and device is not None:
+            raise ValueError(f"device={device!r} needs backend='torch'; the {backend} backend runs "
+                             "on the CPU.")
         classifier = settings.classifier
         if isinstance(classifier, str):
-            if classifier == "sklearn-svc" and backend != "numpy":
-                raise ValueError("classifier 'sklearn-svc' works on numpy arrays; use "
-                                 "backend='numpy'.")
+            if classifier == "sklearn-svc" and backend == "torch":
+                raise ValueError("classifier 'sklearn-svc' works on numpy arrays; use a CPU "
+                                 "backend ('numba' or 'numpy').")
             classifier = CLASSIFIERS[classifier]
         self.classifier = classifier
         self.settings = settings
         self.backend = backend
-        self.ops = _NumpyOps if backend == "numpy" else _TorchOps(device)
-        # SVMs per classifier call: large batches amortise per-call overhead on a GPU; on CPUs
-        # ~1000 keeps the solver's working arrays in cache
-        self.problems_per_chunk = 50000 if backend == "torch" else 1000
+        self.ops = _TorchOps(device) if backend == "torch" else _NumpyOps
+        # numba with the built-in SVM: one fused kernel per chunk, parallel inside
+        self.fused = backend == "numba" and classifier is svm_decisions
+        self.unsolved = 0
+        # SVMs per call: large batches amortise per-call overhead on a GPU; on CPUs ~1000 keep
+        # the numpy solver's working arrays in cache; the fused kernel needs only enough work per
+        # call to keep every thread busy between progress-bar updates
+        self.problems_per_chunk = {"torch": 50000, "numpy": 1000}.get(backend, 10000)
 
     def n_workers(self, n_threads: int | None) -> int:
-        if self.backend != "numpy":
+        """Python worker threads (the fused numba kernel and torch use one)."""
+        if self.backend == "torch" or self.fused:
             return 1
-        return max(1, n_threads if n_threads is not None else (os.cpu_count() or 1))
+        return _cpu_threads(n_threads)
+
+    @contextlib.contextmanager
+    def threads(self, n_threads: int | None) -> Iterator[None]:
+        """Run the fused kernel on ``n_threads`` numba threads (default: every CPU)."""
+        if not self.fused:
+            yield
+            return
+        import numba
+
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(_cpu_threads(n_threads), numba.config.NUMBA_NUM_THREADS))
+        try:
+            yield
+        finally:
+            numba.set_num_threads(previous)
+
+    def prepare(self, data: np.ndarray) -> Any:
+        """The trials on the backend; (n_images, n_times, n_trials, n_channels) for the fused
+        kernel, else unchanged."""
+        if self.fused:
+            return np.ascontiguousarray(data.transpose(0, 3, 1, 2))
+        return self.ops.asarray(data)
+
+    def fused_pair_accuracies(self, data: np.ndarray, plan: DecodingPlan, repeat: int,
+                              pairs: slice) -> np.ndarray:
+        """:meth:`pair_accuracies` with the fused numba kernel."""
+        kernels = _numba_kernels()
+        accuracy, iterations = kernels.pair_fold_accuracies(
+            data, np.ascontiguousarray(plan.pair_images[pairs]),
+            np.ascontiguousarray(plan.pseudo_trials[repeat, pairs]),
+            np.ascontiguousarray(plan.test_fold[repeat, :, pairs]), plan.n_folds,
+            float(self.settings.C))
+        self.unsolved += int((iterations >= kernels.MAX_ITER).sum())
+        return accuracy
 
     def pair_accuracies(self, data: Any, plan: DecodingPlan, repeat: int,
                         pairs: slice) -> np.ndarray:
         """Mean held-out accuracy over folds, shape (n_pairs_in_chunk, n_times).
 
-        ``data`` is the trial array already on the backend (``self.ops.asarray``).
+        ``data`` is the trial array prepared by :meth:`prepare`.
         """
+        if self.fused:
+            return self.fused_pair_accuracies(data, plan, repeat, pairs)
         ops = self.ops
         n_times = data.shape[-1]
         folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3)  # (P, T, 2, m)
@@ -412,6 +506,10 @@ class _Runner:
             fold_accuracy = ops.to_numpy(correct.mean(1)).reshape(len(same_size), n_pairs, n_times)
             accuracy += fold_accuracy.sum(axis=0)
         return accuracy / plan.n_folds
+
+
+def _cpu_threads(n_threads: int | None) -> int:
+    return max(1, n_threads if n_threads is not None else (os.cpu_count() or 1))
 
 
 def _checked_trials(trials: Any) -> np.ndarray:

@@ -1,0 +1,454 @@
+"""Compiled CPU kernels of the decoding engine (numba; imported only when numba is installed).
+
+The solver is the one of :func:`realnet_plugins.rsa.decoding.linear_svm` - a primal-dual
+interior-point method (Mehrotra predictor-corrector) on the dual of the soft-margin linear SVM with
+an unregularised intercept, Newton systems reduced to the ``d + 1`` primal variables - written per
+problem in float64 with every loop over samples contiguous, so that one problem's working set
+(~25 KB for 128 samples x 17 features) stays in the core's L1/L2 cache, and run in parallel over
+problems. :func:`pair_fold_accuracies` fuses the whole decoding of a chunk of image pairs
+(pseudo-trial means, the folds, the SVMs, the held-out accuracies) so that no per-fold training set
+is ever materialised as a numpy array.
+
+Every problem is computed by one thread from its own data only: results do not depend on the
+number of threads.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["MAX_ITER", "fit_linear_svms", "pair_fold_accuracies"]
+
+# 'nnan'/'ninf' are left out on purpose: the solver tests for NaN and relies on inf arithmetic
+_FASTMATH = True
+_kernel = nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=True)
+_parallel_kernel = nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=True,
+                           parallel=True)
+
+_GAP_TOL = 1e-8  # relative duality gap at which a problem is solved
+_MU_FLOOR = 1e-14  # relative complementarity at which float64 Newton systems stop informing
+_STEP_FRACTION = 0.995  # fraction of the step to the boundary of the feasible region
+_START_DUAL = 0.1  # starting point: a <= 0.1 C
+MAX_ITER = 80
+
+
+@_kernel
+def _cholesky(m: np.ndarray, p: int, inverse_diagonal: np.ndarray) -> bool:
+    """In-place lower Cholesky factor L of the SPD matrix m[:p, :p], with 1 / L_jj in
+    inverse_diagonal[:p]; False if a pivot is not > 0."""
+    for j in range(p):
+        pivot = m[j, j]
+        for k in range(j):
+            pivot -= m[j, k] * m[j, k]
+        if not pivot > 0.0:
+            return False
+        root = np.sqrt(pivot)
+        inverse = 1.0 / root
+        m[j, j] = root
+        inverse_diagonal[j] = inverse
+        for i in range(j + 1, p):
+            value = m[i, j]
+            for k in range(j):
+                value -= m[i, k] * m[j, k]
+            m[i, j] = value * inverse
+    return True
+
+
+@_kernel
+def _cholesky_solve(low: np.ndarray, inverse_diagonal: np.ndarray, p: int, rhs: np.ndarray,
+                    out: np.ndarray) -> None:
+    """Solve (L L') out = rhs with the lower factor L = low[:p, :p] of :func:`_cholesky`."""
+    for i in range(p):
+        value = rhs[i]
+        for k in range(i):
+            value -= low[i, k] * out[k]
+        out[i] = value * inverse_diagonal[i]
+    for step in range(p):
+        i = p - 1 - step
+        value = out[i]
+        for k in range(i + 1, p):
+            value -= low[k, i] * out[k]
+        out[i] = value * inverse_diagonal[i]
+
+
+@_kernel
+def _project(zh: np.ndarray, p: int, n: int, weights: np.ndarray, out: np.ndarray) -> None:
+    """out[j] = sum_i weights[i] zh[j, i] for j < p (four rows per pass over the samples)."""
+    for block in range(p // 4):
+        j = 4 * block
+        t0 = t1 = t2 = t3 = 0.0
+        for i in range(n):
+            weight = weights[i]
+            t0 += weight * zh[j, i]
+            t1 += weight * zh[j + 1, i]
+            t2 += weight * zh[j + 2, i]
+            t3 += weight * zh[j + 3, i]
+        out[j] = t0
+        out[j + 1] = t1
+        out[j + 2] = t2
+        out[j + 3] = t3
+    for j in range(4 * (p // 4), p):
+        t0 = 0.0
+        for i in range(n):
+            t0 += weights[i] * zh[j, i]
+        out[j] = t0
+
+
+@_kernel
+def _expand(zh: np.ndarray, p: int, n: int, coefficients: np.ndarray, out: np.ndarray) -> None:
+    """out[i] += sum_j zh[j, i] coefficients[j] for j < p (four rows per pass)."""
+    for block in range(p // 4):
+        j = 4 * block
+        c0 = coefficients[j]
+        c1 = coefficients[j + 1]
+        c2 = coefficients[j + 2]
+        c3 = coefficients[j + 3]
+        for i in range(n):
+            out[i] += zh[j, i] * c0 + zh[j + 1, i] * c1 + zh[j + 2, i] * c2 + zh[j + 3, i] * c3
+    for j in range(4 * (p // 4), p):
+        c0 = coefficients[j]
+        for i in range(n):
+            out[i] += zh[j, i] * c0
+
+
+@_kernel
+def _newton_matrix(zh: np.ndarray, zd: np.ndarray, n: int, d: int, out: np.ndarray) -> None:
+    """Lower triangle of E + Zh' D Zh into out[:d + 1, :d + 1], with zd = D Zh (rows: features),
+    E = identity on the weights, 0 on the intercept (four entries per pass over the samples)."""
+    for j in range(d + 1):
+        for block in range((j + 1) // 4):
+            k = 4 * block
+            t0 = t1 = t2 = t3 = 0.0
+            for i in range(n):
+                z = zd[j, i]
+                t0 += z * zh[k, i]
+                t1 += z * zh[k + 1, i]
+                t2 += z * zh[k + 2, i]
+                t3 += z * zh[k + 3, i]
+            out[j, k] = t0
+            out[j, k + 1] = t1
+            out[j, k + 2] = t2
+            out[j, k + 3] = t3
+        for k in range(4 * ((j + 1) // 4), j + 1):
+            t0 = 0.0
+            for i in range(n):
+                t0 += zd[j, i] * zh[k, i]
+            out[j, k] = t0
+        if j < d:
+            out[j, j] += 1.0
+
+
+@_kernel
+def _newton(zh: np.ndarray, n: int, d: int, factor: np.ndarray, inverse_diagonal: np.ndarray,
+            dd: np.ndarray, v: np.ndarray, r_eq: float, rhs: np.ndarray, step_theta: np.ndarray,
+            da: np.ndarray) -> float:
+    """Newton direction da = D (v - Zh dtheta) (written in place) with
+    (E + Zh' D Zh) dtheta = Zh' D v + (0, r_eq); returns db = dtheta[d]."""
+    p = d + 1
+    for i in range(n):
+        da[i] = dd[i] * v[i]
+    _project(zh, p, n, da, rhs)
+    rhs[d] += r_eq
+    _cholesky_solve(factor, inverse_diagonal, p, rhs, step_theta)
+    for j in range(p):
+        step_theta[j] = -step_theta[j]
+    for i in range(n):
+        da[i] = v[i]
+    _expand(zh, p, n, step_theta, da)
+    for i in range(n):
+        da[i] *= dd[i]
+    return -step_theta[d]
+
+
+@_kernel
+def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray) -> int:
+    """Solve one SVM dual; zh[:d + 1, :n] holds (y_i x_i, y_i) column-wise. Writes (w, b) into
+    theta[:d + 1] (b is refined by the caller) and returns the number of Newton iterations
+    (``MAX_ITER``: stopped at the iteration limit)."""
+    p = d + 1
+    a = np.empty(n)
+    u = np.empty(n)
+    s = np.empty(n)
+    xi = np.empty(n)
+    margins = np.empty(n)
+    r_dual = np.empty(n)
+    dd = np.empty(n)
+    v = np.empty(n)
+    da = np.empty(n)
+    ds = np.empty(n)
+    dxi = np.empty(n)
+    previous_a = np.empty(n)
+    inv_a = np.empty(n)
+    inv_u = np.empty(n)
+    previous_b = 0.0
+    rhs = np.empty(p)
+    step_theta = np.empty(p)
+    factor = np.empty((p, p))
+    inverse_diagonal = np.empty(p)
+    zd = np.empty((p, n))
+    # elementwise terms of max-reductions (np.max vectorises, a max() in the loop does not)
+    scratch = np.empty(n)
+    scratch_residual = np.empty(n)
+    # start: all a equal, small enough that every margin is within [-1, 1]
+    a[:n] = 1.0
+    _project(zh, d, n, a, theta)
+    margins[:n] = 0.0
+    _expand(zh, d, n, theta, margins)
+    for i in range(n):
+        scratch[i] = abs(margins[i])
+    largest = np.max(scratch)
+    start = 1.0 / max(largest, 1.0 / (_START_DUAL * c))
+    b = 0.0
+    for i in range(n):
+        a[i] = start
+        u[i] = c - start
+        margin = start * margins[i]
+        s[i] = (margin - 1.0 if margin > 1.0 else 0.0) + 1.0
+        xi[i] = (1.0 - margin if margin < 1.0 else 0.0) + 1.0
+    previous_feasibility = np.inf
+    previous_gap = np.inf
+    stalled = False
+    for iteration in range(MAX_ITER):
+        # theta = (w, y'a), then the residuals at (w, b)
+        _project(zh, p, n, a, theta)
+        r_eq = theta[d]
+        theta[d] = b
+        gap = 0.0
+        sum_a = 0.0
+        hinge = 0.0
+        margins[:n] = 0.0
+        _expand(zh, p, n, theta, margins)
+        for i in range(n):
+            margin = margins[i]
+            r_dual[i] = margin - 1.0 - s[i] + xi[i]
+            gap += s[i] * a[i] + xi[i] * u[i]
+            sum_a += a[i]
+            hinge += 1.0 - margin if margin < 1.0 else 0.0
+            scratch[i] = abs(margin)
+            scratch_residual[i] = abs(r_dual[i])
+        feasibility = np.max(scratch_residual) / (1.0 + np.max(scratch))
+        w_squared = 0.0
+        for j in range(d):
+            w_squared += theta[j] * theta[j]
+        scale = 1.0 + abs(sum_a - 0.5 * w_squared)
+        duality_gap = w_squared + c * hinge - sum_a
+        if iteration > 0 and feasibility > 1e-6 and feasibility > 1e3 * previous_feasibility:
+            # an infeasible interior-point step shrinks the residual by (1 - step): growth means
+            # the Newton systems became too ill-conditioned; keep the previous iterate
+            for i in range(n):
+                a[i] = previous_a[i]
+            b = previous_b
+            _project(zh, d, n, a, theta)
+            theta[d] = b
+            return iteration
+        if ((duality_gap <= _GAP_TOL * scale and abs(r_eq) <= _GAP_TOL * (1.0 + c * n))
+                or gap <= _MU_FLOOR * scale or gap != gap):
+            return iteration
+        # a stalling or cycling corrector (the complementarity gap stops shrinking): plain
+        # centred steps from then on
+        if gap > previous_gap:
+            stalled = True
+        for i in range(n):
+            previous_a[i] = a[i]
+        previous_b = b
+        previous_feasibility = feasibility
+        previous_gap = gap
+        mu = gap / (2 * n)
+        for i in range(n):
+            inverse_a = 1.0 / a[i]
+            inverse_u = 1.0 / u[i]
+            inv_a[i] = inverse_a
+            inv_u[i] = inverse_u
+            dd[i] = 1.0 / (s[i] * inverse_a + xi[i] * inverse_u)
+        # Newton matrix E + Zh' D Zh (lower triangle), E = identity on w
+        for j in range(p):
+            for i in range(n):
+                zd[j, i] = dd[i] * zh[j, i]
+        _newton_matrix(zh, zd, n, d, factor)
+        if not _cholesky(factor, p, inverse_diagonal):
+            _newton_matrix(zh, zd, n, d, factor)
+            largest_diagonal = 0.0
+            for j in range(p):
+                largest_diagonal = max(largest_diagonal, factor[j, j])
+            for j in range(p):
+                factor[j, j] += 10 * 2.220446049250313e-16 * largest_diagonal + 1e-30
+            if not _cholesky(factor, p, inverse_diagonal):
+                return iteration
+        # predictor (affine-scaling) direction
+        for i in range(n):
+            v[i] = xi[i] - s[i] - r_dual[i]
+        _newton(zh, n, d, factor, inverse_diagonal, dd, v, r_eq, rhs, step_theta, da)
+        for i in range(n):
+            ratio_a = da[i] * inv_a[i]
+            ratio_u = da[i] * inv_u[i]
+            ds[i] = -s[i] - s[i] * ratio_a
+            dxi[i] = xi[i] * ratio_u - xi[i]
+            # largest of -da/a, -ds/s = 1 + da/a, da/u, -dxi/xi = 1 - da/u
+            worst_a = 1.0 + ratio_a if ratio_a > -0.5 else -ratio_a
+            worst_u = ratio_u if ratio_u > 0.5 else 1.0 - ratio_u
+            scratch[i] = worst_a if worst_a > worst_u else worst_u
+        step = 1.0 / max(1.0, np.max(scratch))
+        cross = 0.0
+        for i in range(n):
+            cross += da[i] * (ds[i] - dxi[i])
+        mu_affine = ((1.0 - step) * gap + step * step * cross) / (2 * n)
+        if stalled:
+            sigma_mu = 0.3 * mu
+        else:
+            sigma_mu = (mu_affine / mu) ** 3 * mu
+        # corrector direction (v holds r_u / u - r_a / a - r_dual; ds, dxi keep r_a, r_u)
+        for i in range(n):
+            second_ds = 0.0 if stalled else da[i] * ds[i]
+            second_dxi = 0.0 if stalled else da[i] * dxi[i]
+            r_a = s[i] * a[i] + second_ds - sigma_mu
+            r_u = xi[i] * u[i] - second_dxi - sigma_mu
+            ds[i] = r_a
+            dxi[i] = r_u
+            v[i] = r_u * inv_u[i] - r_a * inv_a[i] - r_dual[i]
+        db = _newton(zh, n, d, factor, inverse_diagonal, dd, v, r_eq, rhs, step_theta, da)
+        for i in range(n):
+            r_a = ds[i]
+            r_u = dxi[i]
+            ds[i] = -(r_a + s[i] * da[i]) * inv_a[i]
+            dxi[i] = (xi[i] * da[i] - r_u) * inv_u[i]
+            shrink_a = -da[i] * inv_a[i]
+            shrink_u = da[i] * inv_u[i]
+            shrink_s = -ds[i] / s[i]
+            shrink_xi = -dxi[i] / xi[i]
+            shrink_au = shrink_a if shrink_a > shrink_u else shrink_u
+            shrink_sxi = shrink_s if shrink_s > shrink_xi else shrink_xi
+            scratch[i] = shrink_au if shrink_au > shrink_sxi else shrink_sxi
+        step = _STEP_FRACTION / max(1.0, np.max(scratch))
+        for i in range(n):
+            a[i] += step * da[i]
+            u[i] -= step * da[i]
+            s[i] += step * ds[i]
+            xi[i] += step * dxi[i]
+        b += step * db
+    return MAX_ITER
+
+
+@_kernel
+def _optimal_intercept(zh: np.ndarray, n: int, d: int, theta: np.ndarray,
+                       breakpoints: np.ndarray) -> float:
+    """Midpoint of the interval of b minimising the hinge loss for w = theta[:d] (see
+    decoding._optimal_intercept); zh[d] holds the labels."""
+    n_positive = 0
+    for i in range(n):
+        label = zh[d, i]
+        # y_i - x_i . w, with zh[j, i] = y_i x_ij
+        projection = 0.0
+        for j in range(d):
+            projection += zh[j, i] * theta[j]
+        breakpoints[i] = label - label * projection
+        if label > 0:
+            n_positive += 1
+    ordered = np.sort(breakpoints[:n])
+    return 0.5 * (ordered[n_positive - 1] + ordered[n_positive])
+
+
+@_kernel
+def _fit_one(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
+             breakpoints: np.ndarray) -> int:
+    iterations = _interior_point(zh, n, d, c, theta)
+    theta[d] = _optimal_intercept(zh, n, d, theta, breakpoints)
+    return iterations
+
+
+@_parallel_kernel
+def fit_linear_svms(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solve a batch of soft-margin linear SVMs (see :func:`decoding.linear_svm`).
+
+    Args:
+        x: samples, shape (n_problems, n_samples, n_features), float64.
+        y: labels in {-1, +1}, shape (n_problems, n_samples), float64; both labels in every row.
+        c: soft-margin penalty.
+
+    Returns:
+        ``(theta, iterations)``: weights and intercepts, shape (n_problems, n_features + 1), and
+        the interior-point iterations of each problem, shape (n_problems,) (``MAX_ITER``: stopped
+        at the limit; its last iterate is used).
+    """
+    n_problems, n, d = x.shape
+    theta = np.empty((n_problems, d + 1))
+    iterations = np.empty(n_problems, dtype=np.int64)
+    for problem in nb.prange(n_problems):
+        zh = np.empty((d + 1, n))
+        for i in range(n):
+            for j in range(d):
+                zh[j, i] = y[problem, i] * x[problem, i, j]
+            zh[d, i] = y[problem, i]
+        breakpoints = np.empty(n)
+        iterations[problem] = _fit_one(zh, n, d, c, theta[problem], breakpoints)
+    return theta, iterations
+
+
+@_parallel_kernel
+def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.ndarray,
+                         test_fold: np.ndarray, n_folds: int,
+                         c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean held-out accuracy over folds of every (pair, time point) of a chunk.
+
+    Args:
+        data: trials, shape (n_images, n_times, n_trials, n_channels), float64, C-contiguous.
+        pair_images: image indices (i, j) of each pair, shape (n_pairs, 2); image i has label -1.
+        groups: trial indices averaged into each pseudo-trial, shape (n_pairs, 2, m, n_pseudo).
+        test_fold: held-out fold of each pseudo-trial, shape (n_times, n_pairs, 2, m), int8.
+        n_folds: number of folds.
+        c: soft-margin penalty.
+
+    Returns:
+        ``(accuracy, iterations)``: accuracies shaped (n_pairs, n_times) and the interior-point
+        iterations of every SVM, shape (n_pairs * n_times, n_folds), row = pair * n_times + time.
+    """
+    n_pairs = pair_images.shape[0]
+    n_times = data.shape[1]
+    n_channels = data.shape[3]
+    m = groups.shape[2]
+    n_pseudo = groups.shape[3]
+    accuracy = np.zeros((n_pairs, n_times))
+    iterations = np.empty((n_pairs * n_times, n_folds), dtype=np.int64)
+    for job in nb.prange(n_pairs * n_times):
+        pair = job // n_times
+        t = job % n_times
+        samples = np.zeros((2 * m, n_channels))
+        labels = np.empty(2 * m)
+        folds = np.empty(2 * m, dtype=np.int64)
+        for side in range(2):
+            image = pair_images[pair, side]
+            for k in range(m):
+                row = side * m + k
+                for g in range(n_pseudo):
+                    trial = groups[pair, side, k, g]
+                    for ch in range(n_channels):
+                        samples[row, ch] += data[image, t, trial, ch]
+                for ch in range(n_channels):
+                    samples[row, ch] /= n_pseudo
+                labels[row] = -1.0 if side == 0 else 1.0
+                folds[row] = test_fold[t, pair, side, k]
+        zh = np.empty((n_channels + 1, 2 * m))
+        theta = np.empty(n_channels + 1)
+        breakpoints = np.empty(2 * m)
+        total = 0.0
+        for fold in range(n_folds):
+            n_train = 0
+            for row in range(2 * m):
+                if folds[row] != fold:
+                    for ch in range(n_channels):
+                        zh[ch, n_train] = labels[row] * samples[row, ch]
+                    zh[n_channels, n_train] = labels[row]
+                    n_train += 1
+            iterations[job, fold] = _fit_one(zh, n_train, n_channels, c, theta, breakpoints)
+            correct = 0
+            n_test = 0
+            for row in range(2 * m):
+                if folds[row] == fold:
+                    decision = theta[n_channels]
+                    for ch in range(n_channels):
+                        decision += samples[row, ch] * theta[ch]
+                    if (decision > 0.0) == (labels[row] > 0.0):
+                        correct += 1
+                    n_test += 1
+            total += correct / n_test
+        accuracy[pair, t] = total / n_folds
+    return accuracy, iterations
