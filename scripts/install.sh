@@ -22,4 +22,10 @@ pins="$(mktemp)"
 rm -f "$pins"
 # The package itself and the test-only benchmark plugin: regular (non-editable) installs.
 "${pip[@]}" --no-build-isolation "$root" "$root/tests/bs_test_plugin"
+# Compile the decoding kernels once now (numba caches them next to the installed module), so that
+# the first decoding RDM of the demo, the tests or a user does not wait for the compiler.
+(cd / && "$venv/bin/python" -c "import numpy as np
+from realnet_plugins.rsa import decoding_rdm
+decoding_rdm(np.random.default_rng(0).standard_normal((3, 10, 2, 1)), progress=False)") \
+  || echo "note: the decoding kernels were not precompiled; the first decoding run compiles them"
 echo "installed realnet-plugins into $venv"

@@ -299,11 +299,11 @@ def test_backend_arguments_are_checked():
                      progress=False)
 
 
-@pytest.mark.parametrize("preset", ["paper", "neurora_1x"])
-def test_numba_kernels_and_the_numpy_solver_give_the_same_rdms(preset):
+@pytest.mark.parametrize("preset, C", [("paper", 1.0), ("paper", 0.05), ("neurora_1x", 1.0)])
+def test_numba_kernels_and_the_numpy_solver_give_the_same_rdms(preset, C):
     pytest.importorskip("numba")
     trials = _trials(n_images=10, n_trials=30, n_channels=6, n_times=3, seed=2)
-    settings = getattr(DecodingSettings, preset)(seed=4)
+    settings = getattr(DecodingSettings, preset)(seed=4, C=C)
     compiled = decoding_rdm(trials, settings=settings, backend="numba", progress=False)
     batched = decoding_rdm(trials, settings=settings, backend="numpy", progress=False)
     # the same method solved to a relative duality gap of 1e-8 twice: equal up to summation order
