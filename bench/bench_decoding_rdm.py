@@ -7,7 +7,7 @@ channels x 20 time points; pairs range from indistinguishable to easy), times
 prints the agreement between the engine and ``SVC``.
 
     python bench/bench_decoding_rdm.py [--pairs-sample 60] [--backend auto|numba|numpy|torch]
-        [--device cuda] [--threads N]
+        [--device cuda] [--threads N] [--compare-backend numpy [--compare-images 40]]
 
 The engine is first run on a tiny problem (numba: compiling the kernels or loading them from its
 cache; torch: CUDA start-up), reported separately, then timed on the whole subject.
@@ -83,6 +83,10 @@ def main() -> None:
     parser.add_argument("--pairs-sample", type=int, default=60,
                         help="pairs decoded with scikit-learn (default 60)")
     parser.add_argument("--backend", default="auto", choices=BACKENDS)
+    parser.add_argument("--compare-backend", choices=BACKENDS, default=None,
+                        help="also time this back end against the engine's on the first --compare-images images")
+    parser.add_argument("--compare-images", type=int, default=40,
+                        help="images of the back-end comparison (default 40 = 780 pairs)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads of the engine (default: every CPU)")
     parser.add_argument("--device", default=None, help="torch device (backend torch)")
@@ -122,6 +126,20 @@ def main() -> None:
     linear_total = linear_seconds / n_linear * n_pairs
     print(f"sklearn LinearSVC: {linear_seconds / n_linear:.3f} s per pair -> {linear_total:.0f} s "
           f"for all pairs; engine speed-up {linear_total / engine_seconds:.0f}x")
+
+    if args.compare_backend:
+        subset = trials[:args.compare_images]
+        other = resolve_backend(args.compare_backend)
+        timings = {}
+        for name in (backend, other):
+            decoding_rdm(trials[:3, :, :, :2], settings=settings, backend=name, progress=False)
+            start = time.perf_counter()
+            timings[name] = (decoding_rdm(subset, settings=settings, backend=name, progress=False),
+                             time.perf_counter() - start)
+        same = np.abs(timings[backend][0] - timings[other][0]).max()
+        print(f"back ends on {len(subset)} images: {backend} {timings[backend][1]:.1f} s, {other} "
+              f"{timings[other][1]:.1f} s = {timings[other][1] / timings[backend][1]:.1f}x; largest RDM "
+              f"difference {same:.2g}")
 
     rows, cols = np.triu_indices(n_images, 1)
     engine_accuracy = rdm[:, rows[sample], cols[sample]].T  # (n_sample, n_times)

@@ -55,39 +55,44 @@ def _cholesky(m: np.ndarray, p: int, inverse_diagonal: np.ndarray) -> bool:
 
 
 @_kernel
-def _cholesky_solve(low: np.ndarray, inverse_diagonal: np.ndarray, p: int, rhs: np.ndarray,
+def _cholesky_solve(factor: np.ndarray, inverse_diagonal: np.ndarray, p: int, rhs: np.ndarray,
                     out: np.ndarray) -> None:
-    """Solve (L L') out = rhs with the lower factor L = low[:p, :p] of :func:`_cholesky`."""
+    """Solve (L L') out = rhs with the lower factor L of :func:`_cholesky`; both substitutions
+    read rows of L (L z = rhs by dot products, L' out = z by column updates)."""
     for i in range(p):
         value = rhs[i]
         for k in range(i):
-            value -= low[i, k] * out[k]
+            value -= factor[i, k] * out[k]
         out[i] = value * inverse_diagonal[i]
-    for step in range(p):
+    for step in range(p):  # L' out = z: column i of L' is row i of L
         i = p - 1 - step
-        value = out[i]
-        for k in range(i + 1, p):
-            value -= low[k, i] * out[k]
-        out[i] = value * inverse_diagonal[i]
+        value = out[i] * inverse_diagonal[i]
+        out[i] = value
+        for k in range(i):
+            out[k] -= factor[i, k] * value
 
 
 @_kernel
 def _project(zh: np.ndarray, p: int, n: int, weights: np.ndarray, out: np.ndarray) -> None:
-    """out[j] = sum_i weights[i] zh[j, i] for j < p (four rows per pass over the samples)."""
-    for block in range(p // 4):
-        j = 4 * block
-        t0 = t1 = t2 = t3 = 0.0
+    """out[j] = sum_i weights[i] zh[j, i] for j < p (six rows per pass over the samples)."""
+    for block in range(p // 6):
+        j = 6 * block
+        t0 = t1 = t2 = t3 = t4 = t5 = 0.0
         for i in range(n):
             weight = weights[i]
             t0 += weight * zh[j, i]
             t1 += weight * zh[j + 1, i]
             t2 += weight * zh[j + 2, i]
             t3 += weight * zh[j + 3, i]
+            t4 += weight * zh[j + 4, i]
+            t5 += weight * zh[j + 5, i]
         out[j] = t0
         out[j + 1] = t1
         out[j + 2] = t2
         out[j + 3] = t3
-    for j in range(4 * (p // 4), p):
+        out[j + 4] = t4
+        out[j + 5] = t5
+    for j in range(6 * (p // 6), p):
         t0 = 0.0
         for i in range(n):
             t0 += weights[i] * zh[j, i]
@@ -96,46 +101,80 @@ def _project(zh: np.ndarray, p: int, n: int, weights: np.ndarray, out: np.ndarra
 
 @_kernel
 def _expand(zh: np.ndarray, p: int, n: int, coefficients: np.ndarray, out: np.ndarray) -> None:
-    """out[i] += sum_j zh[j, i] coefficients[j] for j < p (four rows per pass)."""
-    for block in range(p // 4):
-        j = 4 * block
+    """out[i] += sum_j zh[j, i] coefficients[j] for j < p (six rows per pass)."""
+    for block in range(p // 6):
+        j = 6 * block
         c0 = coefficients[j]
         c1 = coefficients[j + 1]
         c2 = coefficients[j + 2]
         c3 = coefficients[j + 3]
+        c4 = coefficients[j + 4]
+        c5 = coefficients[j + 5]
         for i in range(n):
-            out[i] += zh[j, i] * c0 + zh[j + 1, i] * c1 + zh[j + 2, i] * c2 + zh[j + 3, i] * c3
-    for j in range(4 * (p // 4), p):
+            out[i] += (zh[j, i] * c0 + zh[j + 1, i] * c1 + zh[j + 2, i] * c2
+                       + zh[j + 3, i] * c3 + zh[j + 4, i] * c4 + zh[j + 5, i] * c5)
+    for j in range(6 * (p // 6), p):
         c0 = coefficients[j]
         for i in range(n):
             out[i] += zh[j, i] * c0
 
 
 @_kernel
+def _dot(x: np.ndarray, j: int, y: np.ndarray, k: int, n: int) -> float:
+    total = 0.0
+    for i in range(n):
+        total += x[j, i] * y[k, i]
+    return total
+
+
+@_kernel
 def _newton_matrix(zh: np.ndarray, zd: np.ndarray, n: int, d: int, out: np.ndarray) -> None:
     """Lower triangle of E + Zh' D Zh into out[:d + 1, :d + 1], with zd = D Zh (rows: features),
-    E = identity on the weights, 0 on the intercept (four entries per pass over the samples)."""
-    for j in range(d + 1):
+    E = identity on the weights, 0 on the intercept. Two rows by four columns per pass over the
+    samples (eight accumulators, six loads per eight multiply-adds)."""
+    p = d + 1
+    for pair in range(p // 2):
+        j = 2 * pair
         for block in range((j + 1) // 4):
             k = 4 * block
-            t0 = t1 = t2 = t3 = 0.0
+            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = 0.0
             for i in range(n):
-                z = zd[j, i]
-                t0 += z * zh[k, i]
-                t1 += z * zh[k + 1, i]
-                t2 += z * zh[k + 2, i]
-                t3 += z * zh[k + 3, i]
-            out[j, k] = t0
-            out[j, k + 1] = t1
-            out[j, k + 2] = t2
-            out[j, k + 3] = t3
+                z0 = zd[j, i]
+                z1 = zd[j + 1, i]
+                h0 = zh[k, i]
+                h1 = zh[k + 1, i]
+                h2 = zh[k + 2, i]
+                h3 = zh[k + 3, i]
+                t00 += z0 * h0
+                t01 += z0 * h1
+                t02 += z0 * h2
+                t03 += z0 * h3
+                t10 += z1 * h0
+                t11 += z1 * h1
+                t12 += z1 * h2
+                t13 += z1 * h3
+            out[j, k] = t00
+            out[j, k + 1] = t01
+            out[j, k + 2] = t02
+            out[j, k + 3] = t03
+            out[j + 1, k] = t10
+            out[j + 1, k + 1] = t11
+            out[j + 1, k + 2] = t12
+            out[j + 1, k + 3] = t13
         for k in range(4 * ((j + 1) // 4), j + 1):
-            t0 = 0.0
+            t00 = t10 = 0.0
             for i in range(n):
-                t0 += zd[j, i] * zh[k, i]
-            out[j, k] = t0
-        if j < d:
-            out[j, j] += 1.0
+                h0 = zh[k, i]
+                t00 += zd[j, i] * h0
+                t10 += zd[j + 1, i] * h0
+            out[j, k] = t00
+            out[j + 1, k] = t10
+        out[j + 1, j + 1] = _dot(zd, j + 1, zh, j + 1, n)
+    if p % 2:
+        for k in range(p):
+            out[p - 1, k] = _dot(zd, p - 1, zh, k, n)
+    for j in range(d):
+        out[j, j] += 1.0
 
 
 @_kernel
@@ -219,12 +258,15 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray)
         margins[:n] = 0.0
         _expand(zh, p, n, theta, margins)
         for i in range(n):
+            r_dual[i] = margins[i] - 1.0 - s[i] + xi[i]
+        for i in range(n):
             margin = margins[i]
-            r_dual[i] = margin - 1.0 - s[i] + xi[i]
             gap += s[i] * a[i] + xi[i] * u[i]
             sum_a += a[i]
             hinge += 1.0 - margin if margin < 1.0 else 0.0
-            scratch[i] = abs(margin)
+        for i in range(n):
+            scratch[i] = abs(margins[i])
+        for i in range(n):
             scratch_residual[i] = abs(r_dual[i])
         feasibility = np.max(scratch_residual) / (1.0 + np.max(scratch))
         w_squared = 0.0
@@ -255,11 +297,11 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray)
         previous_gap = gap
         mu = gap / (2 * n)
         for i in range(n):
-            inverse_a = 1.0 / a[i]
-            inverse_u = 1.0 / u[i]
-            inv_a[i] = inverse_a
-            inv_u[i] = inverse_u
-            dd[i] = 1.0 / (s[i] * inverse_a + xi[i] * inverse_u)
+            inv_a[i] = 1.0 / a[i]
+        for i in range(n):
+            inv_u[i] = 1.0 / u[i]
+        for i in range(n):
+            dd[i] = 1.0 / (s[i] * inv_a[i] + xi[i] * inv_u[i])
         # Newton matrix E + Zh' D Zh (lower triangle), E = identity on w
         for j in range(p):
             for i in range(n):
@@ -279,11 +321,13 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray)
             v[i] = xi[i] - s[i] - r_dual[i]
         _newton(zh, n, d, factor, inverse_diagonal, dd, v, r_eq, rhs, step_theta, da)
         for i in range(n):
+            ds[i] = -s[i] - s[i] * (da[i] * inv_a[i])
+        for i in range(n):
+            dxi[i] = xi[i] * (da[i] * inv_u[i]) - xi[i]
+        for i in range(n):
+            # largest of -da/a, -ds/s = 1 + da/a, da/u, -dxi/xi = 1 - da/u
             ratio_a = da[i] * inv_a[i]
             ratio_u = da[i] * inv_u[i]
-            ds[i] = -s[i] - s[i] * ratio_a
-            dxi[i] = xi[i] * ratio_u - xi[i]
-            # largest of -da/a, -ds/s = 1 + da/a, da/u, -dxi/xi = 1 - da/u
             worst_a = 1.0 + ratio_a if ratio_a > -0.5 else -ratio_a
             worst_u = ratio_u if ratio_u > 0.5 else 1.0 - ratio_u
             scratch[i] = worst_a if worst_a > worst_u else worst_u
@@ -296,21 +340,20 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray)
             sigma_mu = 0.3 * mu
         else:
             sigma_mu = (mu_affine / mu) ** 3 * mu
-        # corrector direction (v holds r_u / u - r_a / a - r_dual; ds, dxi keep r_a, r_u)
+        # corrector direction: ds, dxi first hold r_a, r_u; v = r_u / u - r_a / a - r_dual
+        second_order = 0.0 if stalled else 1.0
         for i in range(n):
-            second_ds = 0.0 if stalled else da[i] * ds[i]
-            second_dxi = 0.0 if stalled else da[i] * dxi[i]
-            r_a = s[i] * a[i] + second_ds - sigma_mu
-            r_u = xi[i] * u[i] - second_dxi - sigma_mu
-            ds[i] = r_a
-            dxi[i] = r_u
-            v[i] = r_u * inv_u[i] - r_a * inv_a[i] - r_dual[i]
+            ds[i] = s[i] * a[i] + second_order * da[i] * ds[i] - sigma_mu  # r_a
+        for i in range(n):
+            dxi[i] = xi[i] * u[i] - second_order * da[i] * dxi[i] - sigma_mu  # r_u
+        for i in range(n):
+            v[i] = dxi[i] * inv_u[i] - ds[i] * inv_a[i] - r_dual[i]
         db = _newton(zh, n, d, factor, inverse_diagonal, dd, v, r_eq, rhs, step_theta, da)
         for i in range(n):
-            r_a = ds[i]
-            r_u = dxi[i]
-            ds[i] = -(r_a + s[i] * da[i]) * inv_a[i]
-            dxi[i] = (xi[i] * da[i] - r_u) * inv_u[i]
+            ds[i] = -(ds[i] + s[i] * da[i]) * inv_a[i]
+        for i in range(n):
+            dxi[i] = (xi[i] * da[i] - dxi[i]) * inv_u[i]
+        for i in range(n):
             shrink_a = -da[i] * inv_a[i]
             shrink_u = da[i] * inv_u[i]
             shrink_s = -ds[i] / s[i]
@@ -319,10 +362,15 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray)
             shrink_sxi = shrink_s if shrink_s > shrink_xi else shrink_xi
             scratch[i] = shrink_au if shrink_au > shrink_sxi else shrink_sxi
         step = _STEP_FRACTION / max(1.0, np.max(scratch))
+        # one array written per loop: LLVM cannot prove that the work arrays do not overlap, and
+        # vectorises a loop only when its run-time overlap checks stay few
         for i in range(n):
             a[i] += step * da[i]
+        for i in range(n):
             u[i] -= step * da[i]
+        for i in range(n):
             s[i] += step * ds[i]
+        for i in range(n):
             xi[i] += step * dxi[i]
         b += step * db
     return MAX_ITER
