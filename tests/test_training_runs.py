@@ -6,32 +6,30 @@ import json
 import numpy as np
 import pytest
 import torch
+from realnet_plugins.training import default_checkpoint_path, train
+from realnet_plugins.training.loop import build_initial_model
+from training_setup import tiny_config, tiny_release
 
 from realnet_plugins.architectures import ReAlnet
-from realnet_plugins.checkpoints import CheckpointMeta, checkpoint_path, load_checkpoint, save_checkpoint
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.checkpoints import (
+    CheckpointMeta,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
+from realnet_plugins.image_cache import decode_image, normalise_batch
 from realnet_plugins.paths import cache_dir, realnet_home
 from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
-from realnet_plugins.image_cache import decode_image, normalise_batch
-from realnet_plugins.training import TrainConfig, default_checkpoint_path, train
-from realnet_plugins.training.loop import build_initial_model
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
-    # 16 training pairs: with batch 5 an epoch is 3 steps (5, 5, 6: a remainder of one joins the last batch).
-    return write_things_eeg2_release(tmp_path_factory.mktemp("release"), n_subjects=2, n_train_concepts=8,
-                                     images_per_concept=2, n_test_images=6, image_size=32)
+    return tiny_release(tmp_path_factory.mktemp("release"))
 
 
-def _config(release, **changes) -> TrainConfig:
-    settings = dict(release=release, subject=1, backbone="resnet18", image_size=32, epochs=3, batch_size=5, lr=1e-3,
-                    log_every=2)
-    settings.update(changes)
-    return TrainConfig(**settings)
+_config = tiny_config
 
 
 def _log(name):
