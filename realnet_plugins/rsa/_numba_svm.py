@@ -19,8 +19,9 @@ import numpy as np
 
 __all__ = ["MAX_ITER", "fit_linear_svms", "pair_fold_accuracies"]
 
-# 'nnan'/'ninf' are left out on purpose: the solver tests for NaN and relies on inf arithmetic
-_FASTMATH = True
+# reassociation lets LLVM vectorise the reductions; 'nnan'/'ninf' are left out on purpose: the
+# solver tests for NaN and relies on inf arithmetic
+_FASTMATH = {"reassoc", "contract", "nsz"}
 _kernel = nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=True)
 _parallel_kernel = nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=True,
                            parallel=True)
