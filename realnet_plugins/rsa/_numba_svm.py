@@ -17,6 +17,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from realnet_plugins.rsa.decoding import _MU_FLOOR, _PHASES, _START_DUAL, _STEP_FRACTION
+
 __all__ = ["MAX_ITER", "fit_linear_svms", "pair_fold_accuracies"]
 
 # reassociation lets LLVM vectorise the reductions; 'nnan'/'ninf' are left out on purpose: the
@@ -26,10 +28,8 @@ _kernel = nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=Tru
 _parallel_kernel = nb.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=True,
                            parallel=True)
 
-_GAP_TOL = 1e-8  # relative duality gap at which a problem is solved
-_MU_FLOOR = 1e-14  # relative complementarity at which float64 Newton systems stop informing
-_STEP_FRACTION = 0.995  # fraction of the step to the boundary of the feasible region
-_START_DUAL = 0.1  # starting point: a <= 0.1 C
+# the batched solver's constants (one source): start, step rule, float64 floor, final duality gap
+_GAP_TOL = _PHASES[-1][1]  # relative duality gap at which a problem is solved
 MAX_ITER = 80
 
 
