@@ -6,8 +6,15 @@ channels x 20 time points; pairs range from indistinguishable to easy), times
 ``LinearSVC``) on a random sample of pairs with the same folds, extrapolates them to all pairs, and
 prints the agreement between the engine and ``SVC``.
 
-    python bench/bench_decoding_rdm.py [--pairs-sample 60] [--backend auto|numba|numpy|torch]
+    python bench/bench_decoding_rdm.py [--pairs-sample 60] [--backend auto|numba|numpy|torch|triton]
         [--device cuda] [--threads N] [--compare-backend numpy [--compare-images 40]]
+        [--subjects 10 [--max-seconds 120]] [--triton-warps 4 8]
+
+``--subjects N`` times N synthetic subjects (seeds seed, seed + 1, ...) back to back, as long as the
+projected total stays under ``--max-seconds``, and reports the total (the ten-subject goal).
+``--triton-warps W [W ...]`` first times the Triton kernel with each number of warps per program on
+the first 60 images, compares each with the batched torch back end on the same device, and runs
+the rest with the fastest that agrees.
 
 The engine is first run on a tiny problem (numba: compiling the kernels or loading them from its
 cache; torch: CUDA start-up), reported separately, then timed on the whole subject.
@@ -15,6 +22,7 @@ cache; torch: CUDA start-up), reported separately, then timed on the whole subje
 from __future__ import annotations
 
 import argparse
+import logging
 import pathlib
 import sys
 import time
@@ -78,6 +86,76 @@ def reference_accuracies(trials: np.ndarray, settings: DecodingSettings, pairs: 
     return accuracy, time.perf_counter() - start
 
 
+class _UnsolvedCounter(logging.Handler):
+    """Counts the SVMs that the engine reports as stopped at the iteration limit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "iteration limit" in message:
+            self.count += int(message.split(" of ")[0])
+
+
+def _choose_triton_warps(subset: np.ndarray, options: dict, warps_options: list[int]) -> None:
+    """Time the Triton kernel with each number of warps per program on ``subset``, compare its RDM
+    with the batched torch back end's on the same device, and make the fastest that agrees the
+    module default."""
+    from realnet_plugins.rsa import _triton_svm
+
+    counter = _UnsolvedCounter()
+    logging.getLogger("realnet_plugins.rsa.decoding").addHandler(counter)
+    torch_options = dict(options, backend="torch")
+    decoding_rdm(subset[:3, :, :, :2], progress=False, **torch_options)
+    start = time.perf_counter()
+    reference = decoding_rdm(subset, progress=False, **torch_options)
+    print(f"torch back end on {len(subset)} images: {time.perf_counter() - start:.2f} s "
+          f"(reference for the kernel runs)", flush=True)
+    rows, cols = np.triu_indices(len(subset), 1)
+    one_sample = 1.0 / (2 * subset.shape[1])
+    timings, agreeing = {}, {}
+    for variant in warps_options:
+        _triton_svm.NUM_WARPS = variant
+        try:
+            start = time.perf_counter()
+            decoding_rdm(subset[:3, :, :, :2], progress=False, **options)
+            compile_seconds = time.perf_counter() - start
+            counter.count = 0
+            start = time.perf_counter()
+            rdm = decoding_rdm(subset, progress=False, **options)
+            timings[variant] = time.perf_counter() - start
+        except Exception as error:  # a variant that does not compile on this GPU is skipped
+            print(f"triton, {variant} warps: failed ({type(error).__name__}: {error})"[:600], flush=True)
+            continue
+        difference = np.abs(rdm - reference)[:, rows, cols]
+        agreeing[variant] = float(np.mean(difference <= one_sample + 1e-9))
+        print(f"triton, {variant} warps: {timings[variant]:.2f} s on {len(subset)} images "
+              f"(compile {compile_seconds:.1f} s); {counter.count} SVMs at the iteration limit; vs "
+              f"torch: {np.mean(difference < 1e-9):.4f} of RDM entries equal, {agreeing[variant]:.4f} "
+              f"within one sample, largest difference {difference.max():.3g}", flush=True)
+    logging.getLogger("realnet_plugins.rsa.decoding").removeHandler(counter)
+    if timings:
+        good = [v for v in timings if agreeing[v] >= 0.999] or list(timings)
+        best = min(good, key=timings.get)
+        _triton_svm.NUM_WARPS = best
+        print(f"using {best} warps per program", flush=True)
+
+
+def _time_subjects(args: argparse.Namespace, options: dict, first_seconds: float) -> None:
+    """Time further synthetic subjects back to back while the projected total fits."""
+    total, done = first_seconds, 1
+    while done < args.subjects and total / done * (done + 1) <= args.max_seconds:
+        trials = synthetic_subject(args.seed + done)
+        start = time.perf_counter()
+        decoding_rdm(trials, progress=False, **options)
+        total += time.perf_counter() - start
+        done += 1
+    print(f"{done} subjects back to back: {total:.1f} s ({total / done:.2f} s per subject); "
+          f"projected for {args.subjects}: {total / done * args.subjects:.1f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs-sample", type=int, default=60,
@@ -91,6 +169,12 @@ def main() -> None:
                         help="CPU threads of the engine (default: every CPU)")
     parser.add_argument("--device", default=None, help="torch device (backend torch)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--subjects", type=int, default=1,
+                        help="synthetic subjects timed back to back (default 1)")
+    parser.add_argument("--max-seconds", type=float, default=600.0,
+                        help="stop adding subjects when the projected total passes this (default 600)")
+    parser.add_argument("--triton-warps", nargs="+", type=int, default=[], metavar="W",
+                        help="warps per program to try on 60 images first (backend triton)")
     args = parser.parse_args()
 
     trials = synthetic_subject(args.seed)
@@ -100,18 +184,27 @@ def main() -> None:
     print(f"synthetic subject {trials.shape}: {n_pairs} pairs x {n_times} times x "
           f"{settings.n_folds} folds = {n_pairs * n_times * settings.n_folds} SVMs")
 
-    backend = resolve_backend(args.backend)
+    backend = resolve_backend(args.backend, args.device)
     options = dict(settings=settings, backend=backend, device=args.device, n_threads=args.threads)
+    if backend == "triton" and args.triton_warps:
+        _choose_triton_warps(trials[:60], options, args.triton_warps)
     start = time.perf_counter()
     decoding_rdm(trials[:3, :, :, :2], progress=False, **options)
     print(f"warm-up on 3 images x 2 times (kernel compile / cache load): "
-          f"{time.perf_counter() - start:.1f} s")
+          f"{time.perf_counter() - start:.1f} s", flush=True)
+    start = time.perf_counter()
+    decoding_plan(n_images, n_trials, n_times, settings)
+    print(f"decoding plan alone (folds drawn on the CPU; part of every engine run): "
+          f"{time.perf_counter() - start:.2f} s", flush=True)
     start = time.perf_counter()
     rdm = decoding_rdm(trials, **options)
     engine_seconds = time.perf_counter() - start
     print(f"engine ({backend}{'' if args.device is None else ' ' + args.device}): "
           f"{engine_seconds:.1f} s for the whole subject "
-          f"({engine_seconds / (n_pairs * n_times * settings.n_folds) * 1e6:.1f} us per SVM)")
+          f"({engine_seconds / (n_pairs * n_times * settings.n_folds) * 1e6:.1f} us per SVM)",
+          flush=True)
+    if args.subjects > 1:
+        _time_subjects(args, options, engine_seconds)
 
     rng = np.random.default_rng(args.seed + 1)
     sample = np.sort(rng.choice(n_pairs, size=min(args.pairs_sample, n_pairs), replace=False))
@@ -132,9 +225,12 @@ def main() -> None:
         other = resolve_backend(args.compare_backend)
         timings = {}
         for name in (backend, other):
-            decoding_rdm(trials[:3, :, :, :2], settings=settings, backend=name, progress=False)
+            device = args.device if name in ("torch", "triton") else None
+            decoding_rdm(trials[:3, :, :, :2], settings=settings, backend=name, device=device,
+                         progress=False)
             start = time.perf_counter()
-            timings[name] = (decoding_rdm(subset, settings=settings, backend=name, progress=False),
+            timings[name] = (decoding_rdm(subset, settings=settings, backend=name, device=device,
+                                          progress=False),
                              time.perf_counter() - start)
         same = np.abs(timings[backend][0] - timings[other][0]).max()
         print(f"back ends on {len(subset)} images: {backend} {timings[backend][1]:.1f} s, {other} "

@@ -293,7 +293,7 @@ def test_backend_arguments_are_checked():
     with pytest.raises(ValueError, match="backend"):
         decoding_rdm(trials, backend="jax", progress=False)
     with pytest.raises(ValueError, match="device"):
-        decoding_rdm(trials, device="cuda", progress=False)
+        decoding_rdm(trials, backend="numpy", device="cuda", progress=False)
     with pytest.raises(ValueError, match="numpy"):
         decoding_rdm(trials, settings=DecodingSettings(classifier="sklearn-svc"), backend="torch",
                      progress=False)

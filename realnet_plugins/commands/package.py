@@ -30,8 +30,9 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
                    help="THINGS-EEG2 decoding settings: paper = single trials, 5-fold linear SVM, no smoothing "
                         "(default); neurora-1.x = what the authors' NeuroRA 1.x ran")
     p.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="THINGS-EEG2 decoding back end: auto (default: numba's compiled CPU kernels when numba is "
-                        "installed, else numpy), numba, numpy, or torch (uses a GPU when present)")
+                   help="THINGS-EEG2 decoding back end: auto (default: the fused Triton kernel on a GPU when one is "
+                        "present, else numba's compiled CPU kernels when numba is installed, else numpy), numba, "
+                        "numpy, torch (batched; uses a GPU when present) or triton (GPU only)")
     p.add_argument("--images", type=Path, help="shen2019: folder of the stimulus images (default: SOURCE/images)")
     p.add_argument("--image-sets", nargs="+", choices=("natural", "shape", "letter"),
                    default=["natural", "shape", "letter"], help="shen2019: image sets to package (default: all)")

@@ -173,12 +173,13 @@ def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: Decodin
         ``{"rdm": float32 (20, n, n), "split_half": float32 (2, 20, n, n)}``; dissimilarity =
         held-out pairwise decoding accuracy (0.5 = indistinguishable), diagonal 0.
     """
-    backend = resolve_backend(backend)
+    device = _device(backend)
+    backend = resolve_backend(backend, device)
     path = _rdm_cache_path(release_fingerprint, settings)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
             return {"rdm": stored["rdm"], "split_half": stored["split_half"]}
-    options = {"backend": backend, "device": _device(backend), "progress": progress}
+    options = {"backend": backend, "device": device, "progress": progress}
     rdm = decoding_rdm(trials, settings=settings, **options)
     halves = split_half_decoding_rdms(trials, settings, SPLIT_HALF_SEED, **options)
     result = {"rdm": np.asarray(rdm, dtype=np.float32), "split_half": np.asarray(np.stack(halves), dtype=np.float32)}
@@ -188,12 +189,17 @@ def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: Decodin
 
 
 def _device(backend: str) -> str | None:
-    """The torch device of the torch back end: a GPU when one is present, else the CPU."""
-    if backend != "torch":
+    """The torch device for ``backend``: a GPU when one is present for ``'auto'``, ``'torch'`` and
+    ``'triton'``; the CPU for ``'torch'`` without one; None (no torch device) otherwise."""
+    if backend not in ("auto", "torch", "triton"):
         return None
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        import torch
+    except ImportError:
+        return None
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu" if backend == "torch" else None
 
 
 def _stimulus_table(release: ThingsEEG2Release) -> pd.DataFrame:
@@ -246,7 +252,7 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         DataFormatError: malformed files (wrong channels, image counts, too few trials, ...).
     """
     settings = preset_settings(preset)
-    backend = resolve_backend(backend)
+    backend = resolve_backend(backend, _device(backend))
     release = ThingsEEG2Release(source)
     available = release.subjects()
     chosen = sorted({int(s) for s in subjects}) if subjects else available

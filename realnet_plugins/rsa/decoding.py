@@ -11,9 +11,12 @@ The default classifier, ``'svm'``, solves every small SVM with a primal-dual int
 primal variables), then sets each intercept to the midpoint of its interval of optimal values,
 which is libsvm's rule when no support vector is free. Back ends: ``'numba'`` (compiled CPU
 kernels, :mod:`realnet_plugins.rsa._numba_svm`, parallel over problems: the fast CPU path),
-``'numpy'`` (the same method batched over problems in numpy: no compiler needed), ``'torch'`` (batched,
-any torch device: the GPU path); ``'auto'`` picks ``'numba'`` when numba is installed, else
-``'numpy'``. ``'sklearn-svc'`` fits scikit-learn's ``SVC`` per problem and is the slow reference.
+``'numpy'`` (the same method batched over problems in numpy: no compiler needed), ``'torch'``
+(batched, any torch device), ``'triton'`` (one fused GPU program per SVM,
+:mod:`realnet_plugins.rsa._triton_svm`: the fast GPU path); ``'auto'`` picks ``'numba'`` when numba
+is installed, else ``'numpy'`` (given a CUDA ``device``: ``'triton'`` when triton is installed, else
+``'torch'``). The classifier ``'sklearn-svc'`` fits scikit-learn's ``SVC`` per problem and is the
+slow reference.
 
 Random choices (pseudo-trial groups, fold assignment) come from :func:`decoding_plan`, which any
 reference implementation can reuse to decode on exactly the same folds.
@@ -49,8 +52,8 @@ __all__ = [
     "resolve_backend",
 ]
 
-#: Back ends of :func:`decoding_rdm` (``'auto'``: ``'numba'`` if installed, else ``'numpy'``).
-BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "torch")
+#: Back ends of :func:`decoding_rdm` (``'auto'``: see :func:`resolve_backend`).
+BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "torch", "triton")
 
 logger = logging.getLogger(__name__)
 
@@ -201,12 +204,25 @@ def decoding_plan(n_images: int, n_trials: int, n_times: int,
     m, k = n_pseudo_trials, settings.n_folds
     class_folds = np.stack([np.arange(m) % k, np.arange(m, 2 * m) % k]).astype(np.int8)  # (2, m)
     test_fold = np.empty((settings.n_repeats, n_times, n_pairs, 2, m), dtype=np.int8)
-    for repeat in range(settings.n_repeats):
-        for t in range(n_times):
-            keys = rng.random((n_pairs, 2, m), dtype=np.float32)
-            test_fold[repeat, t] = np.take_along_axis(
-                np.broadcast_to(class_folds, (n_pairs, 2, m)),
-                np.argsort(keys, axis=-1, kind="stable"), axis=-1)
+
+    def assign(repeat: int, t: int, keys: np.ndarray) -> None:
+        test_fold[repeat, t] = np.take_along_axis(
+            np.broadcast_to(class_folds, (n_pairs, 2, m)),
+            np.argsort(keys, axis=-1, kind="stable"), axis=-1)
+
+    # the keys come from the one random stream in order; the sorts (which release the GIL) run on
+    # every CPU, with a bounded number of key arrays in flight
+    workers = _cpu_threads(None)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        pending: list[concurrent.futures.Future] = []
+        for repeat in range(settings.n_repeats):
+            for t in range(n_times):
+                if len(pending) >= 2 * workers:
+                    pending.pop(0).result()
+                pending.append(pool.submit(assign, repeat, t,
+                                           rng.random((n_pairs, 2, m), dtype=np.float32)))
+        for future in pending:
+            future.result()
     return DecodingPlan(pair_images=pair_images, pseudo_trials=pseudo_trials, test_fold=test_fold,
                         n_folds=k)
 
@@ -221,11 +237,13 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
             computation is float64); for THINGS-EEG2 test data (200, 80, 17, 20).
         settings: decoding settings; None means :meth:`DecodingSettings.paper`.
         backend: one of :data:`BACKENDS`: ``'numba'`` (compiled CPU kernels), ``'numpy'``,
-            ``'torch'``, or ``'auto'`` (``'numba'`` when installed, else ``'numpy'``). A custom
-            classifier or ``'sklearn-svc'`` receives numpy arrays on the CPU back ends and tensors
-            on ``'torch'`` (``'sklearn-svc'`` needs a CPU back end). All back ends give the same
-            RDMs up to the solver tolerance.
-        device: torch device for ``backend='torch'`` (default ``'cpu'``); must be None otherwise.
+            ``'torch'``, ``'triton'`` (fused GPU kernel, built-in SVM only), or ``'auto'`` (see
+            :func:`resolve_backend`). A custom classifier or ``'sklearn-svc'`` receives numpy
+            arrays on the CPU back ends and tensors on ``'torch'`` (``'sklearn-svc'`` needs a CPU
+            back end). All back ends give the same RDMs up to the solver tolerance.
+        device: torch device for ``backend='torch'`` (default ``'cpu'``) or ``'triton'`` (default
+            ``'cuda'``; the CPU only under ``TRITON_INTERPRET=1``); for ``'auto'``, a CUDA device
+            selects the GPU back ends; must be None for the CPU back ends.
         progress: show a tqdm progress bar (only where the output is a terminal).
         n_threads: CPU threads of the ``'numba'`` and ``'numpy'`` back ends (default: the number
             of CPUs); results do not depend on it.
@@ -238,7 +256,7 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
         DataFormatError: ``trials`` is not 4-D, holds NaN/inf, has fewer than 2 images, or too few
             trials for ``n_folds`` pseudo-trials per image.
         ValueError: unknown backend, or a device given with a CPU backend.
-        ImportError: ``backend='numba'`` without numba installed.
+        ImportError: ``backend='numba'`` without numba, ``'triton'`` without triton installed.
     """
     settings = DecodingSettings.paper() if settings is None else settings
     data = _checked_trials(trials)
@@ -354,27 +372,36 @@ CLASSIFIERS: dict[str, BatchedClassifier] = {
 # Engine internals
 
 
-def resolve_backend(backend: str) -> str:
+def resolve_backend(backend: str, device: Any = None) -> str:
     """The concrete back end that ``backend`` names.
 
     Args:
         backend: one of :data:`BACKENDS`.
+        device: the torch device that will be used, if any. With ``'auto'``, a CUDA device picks
+            ``'triton'`` (when triton is installed) or ``'torch'``.
 
     Returns:
-        ``'numba'``, ``'numpy'`` or ``'torch'``; ``'auto'`` gives ``'numba'`` when numba is
-        installed, else ``'numpy'``.
+        ``'numba'``, ``'numpy'``, ``'torch'`` or ``'triton'``; ``'auto'`` gives ``'numba'`` when
+        numba is installed, else ``'numpy'``, unless ``device`` is a CUDA device.
 
     Raises:
         ValueError: not one of :data:`BACKENDS`.
-        ImportError: ``'numba'`` without numba installed.
+        ImportError: ``'numba'`` without numba, or ``'triton'`` without triton installed.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}.")
     if backend == "auto":
+        if device is not None and str(device).startswith("cuda"):
+            return "triton" if _triton_kernels() is not None else "torch"
+        if device is not None:
+            return "torch"
         return "numba" if _numba_kernels() is not None else "numpy"
     if backend == "numba" and _numba_kernels() is None:
         raise ImportError("backend='numba' needs the numba package (pip install numba); "
                           "backend='numpy' runs the same solver without it, more slowly.")
+    if backend == "triton" and _triton_kernels() is None:
+        raise ImportError("backend='triton' needs the triton package (installed with the CUDA "
+                          "builds of torch); backend='torch' runs the same solver without it.")
     return backend
 
 
@@ -388,35 +415,59 @@ def _numba_kernels() -> Any:
     return _numba_svm
 
 
+@functools.lru_cache(maxsize=1)
+def _triton_kernels() -> Any:
+    """The Triton kernel module, or None where torch or triton is not installed."""
+    try:
+        from realnet_plugins.rsa import _triton_svm
+    except ImportError:
+        return None
+    return _triton_svm
+
+
 class _Runner:
     """Decodes chunks of pairs with one classifier on one backend."""
 
     def __init__(self, settings: DecodingSettings, backend: str, device: Any) -> None:
-        backend = resolve_backend(backend)
-        if backend != "torch" and device is not None:
-            raise ValueError(f"device={device!r} needs backend='torch'; the {backend} backend runs "
-                             "on the CPU.")
+        backend = resolve_backend(backend, device)
+        if backend not in ("torch", "triton") and device is not None:
+            raise ValueError(f"device={device!r} needs backend='torch' or 'triton'; the {backend} "
+                             "backend runs on the CPU.")
         classifier = settings.classifier
         if isinstance(classifier, str):
-            if classifier == "sklearn-svc" and backend == "torch":
+            if classifier == "sklearn-svc" and backend in ("torch", "triton"):
                 raise ValueError("classifier 'sklearn-svc' works on numpy arrays; use a CPU "
                                  "backend ('numba' or 'numpy').")
             classifier = CLASSIFIERS[classifier]
+        if backend == "triton":
+            if classifier is not svm_decisions:
+                raise ValueError("backend='triton' runs the built-in SVM only; use backend='torch' "
+                                 "for a custom classifier on the GPU.")
+            device = "cuda" if device is None else device
+            interpreted = os.environ.get("TRITON_INTERPRET") == "1"
+            if not interpreted and not str(device).startswith("cuda"):
+                raise ValueError(f"backend='triton' needs a CUDA device; found device={device!r} "
+                                 "(TRITON_INTERPRET=1 runs it on the CPU, slowly, for testing).")
+            import torch
+
+            if not interpreted and not torch.cuda.is_available():
+                raise ValueError("backend='triton' needs a CUDA GPU and torch sees none; use "
+                                 "backend='auto' (the CPU kernels) or 'torch'.")
         self.classifier = classifier
         self.settings = settings
         self.backend = backend
-        self.ops = _TorchOps(device) if backend == "torch" else _NumpyOps
+        self.ops = _TorchOps(device) if backend in ("torch", "triton") else _NumpyOps
         # numba with the built-in SVM: one fused kernel per chunk, parallel inside
         self.fused = backend == "numba" and classifier is svm_decisions
         self.unsolved = 0
         # SVMs per call: large batches amortise per-call overhead on a GPU; on CPUs ~1000 keep
         # the numpy solver's working arrays in cache; the fused kernel needs only enough work per
         # call to keep every thread busy between progress-bar updates
-        self.problems_per_chunk = {"torch": 50000, "numpy": 1000}.get(backend, 10000)
+        self.problems_per_chunk = {"torch": 50000, "numpy": 1000, "triton": 400000}.get(backend, 10000)
 
     def n_workers(self, n_threads: int | None) -> int:
         """Python worker threads (the fused numba kernel and torch use one)."""
-        if self.backend == "torch" or self.fused:
+        if self.backend in ("torch", "triton") or self.fused:
             return 1
         return _cpu_threads(n_threads)
 
@@ -454,6 +505,28 @@ class _Runner:
         self.unsolved += int((iterations >= kernels.MAX_ITER).sum())
         return accuracy
 
+    def triton_pair_accuracies(self, data: Any, plan: DecodingPlan, repeat: int,
+                               pairs: slice) -> np.ndarray:
+        """:meth:`pair_accuracies` with the fused Triton kernel (one program per SVM)."""
+        kernels = _triton_kernels()
+        ops = self.ops
+        folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3)  # (P, T, 2, m)
+        n_pairs, n_times, _, m = folds.shape
+        folds = folds.reshape(n_pairs, n_times, 2 * m)
+        # positions sorted by fold, on the device
+        order = ops.torch.sort(ops.asarray(folds), dim=-1, stable=True).indices.to(ops.torch.int32)
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(folds[0, 0], minlength=plan.n_folds))])
+        images = ops.asarray(plan.pair_images[pairs])  # (P, 2)
+        groups = ops.asarray(np.ascontiguousarray(plan.pseudo_trials[repeat, pairs]))  # (P, 2, m, g)
+        # (P, 2, m, g, C, T) -> pseudo-trials (P, 2, m, C, T) -> samples (P, T, 2m, C)
+        samples = data[images[:, :, None, None], groups]
+        samples = samples[:, :, :, 0] if samples.shape[3] == 1 else samples.mean(3)
+        samples = samples.permute(0, 4, 1, 2, 3).reshape(n_pairs, n_times, 2 * m, -1).contiguous()
+        accuracy, iterations = kernels.pair_fold_accuracies(samples, order, bounds,
+                                                            float(self.settings.C))
+        self.unsolved += int((iterations >= kernels.MAX_ITER).sum())
+        return ops.to_numpy(accuracy.mean(-1))
+
     def pair_accuracies(self, data: Any, plan: DecodingPlan, repeat: int,
                         pairs: slice) -> np.ndarray:
         """Mean held-out accuracy over folds, shape (n_pairs_in_chunk, n_times).
@@ -462,6 +535,8 @@ class _Runner:
         """
         if self.fused:
             return self.fused_pair_accuracies(data, plan, repeat, pairs)
+        if self.backend == "triton":
+            return self.triton_pair_accuracies(data, plan, repeat, pairs)
         ops = self.ops
         n_times = data.shape[-1]
         folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3)  # (P, T, 2, m)
