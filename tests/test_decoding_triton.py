@@ -134,7 +134,11 @@ def test_packaging_uses_the_gpu_only_when_there_is_one(monkeypatch):
     assert things_eeg2._device("numba") is None
     assert things_eeg2._device("torch") == "cpu"
     assert decoding.resolve_backend("auto", things_eeg2._device("auto")) in ("numba", "numpy")
+    assert things_eeg2.decoding_backend("auto")[1] is None
+    assert things_eeg2.decoding_backend("torch") == ("torch", "cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert things_eeg2._device("auto") == "cuda"
     assert things_eeg2._device("triton") == "cuda"
     assert things_eeg2._device("numpy") is None
+    expected = "triton" if decoding._triton_kernels() is not None else "torch"
+    assert things_eeg2.decoding_backend("auto") == (expected, "cuda")

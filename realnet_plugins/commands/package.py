@@ -23,7 +23,8 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
     )
     p.add_argument("dataset", choices=DATASETS, help="which download to package")
     p.add_argument("--source", type=Path, required=True,
-                   help="THINGS-EEG2: the release root; shen2019: the folder with the .h5 files and .tsv stimulus lists")
+                   help="THINGS-EEG2: the release root; shen2019: the folder with the .h5 files and .tsv "
+                        "stimulus lists")
     p.add_argument("--subjects", type=int, nargs="+", metavar="N",
                    help="subject numbers (default: every subject of THINGS-EEG2; 1 2 3 for shen2019)")
     p.add_argument("--preset", choices=("paper", "neurora-1.x"), default="paper",
@@ -42,9 +43,12 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..packaging import package_shen2019, package_things_eeg2
+    from ..packaging import decoding_backend, package_shen2019, package_things_eeg2
 
     if args.dataset == "things-eeg2":
+        if not args.quiet:
+            backend, device = decoding_backend(args.backend)
+            print(f"decoding back end: {backend}{f' on {device}' if device else ''} (used for RDMs not yet cached)")
         result = package_things_eeg2(args.source, subjects=args.subjects, preset=args.preset, backend=args.backend,
                                      progress=not args.quiet)
     else:

@@ -8,7 +8,14 @@ in Brain-Score's classes. Layout, atomicity and caching: :mod:`.store`.
 """
 from .shen2019 import BENCHMARK_ROIS, IMAGE_SETS, Shen2019Package, package_shen2019
 from .store import current_package_dir, dataset_dir
-from .things_eeg2 import PRESETS, PackageResult, ThingsEEG2Package, package_things_eeg2, preset_settings
+from .things_eeg2 import (
+    PRESETS,
+    PackageResult,
+    ThingsEEG2Package,
+    decoding_backend,
+    package_things_eeg2,
+    preset_settings,
+)
 
 __all__ = [
     "BENCHMARK_ROIS",
@@ -19,6 +26,7 @@ __all__ = [
     "ThingsEEG2Package",
     "current_package_dir",
     "dataset_dir",
+    "decoding_backend",
     "package_shen2019",
     "package_things_eeg2",
     "preset_settings",

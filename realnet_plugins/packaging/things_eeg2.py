@@ -173,8 +173,7 @@ def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: Decodin
         ``{"rdm": float32 (20, n, n), "split_half": float32 (2, 20, n, n)}``; dissimilarity =
         held-out pairwise decoding accuracy (0.5 = indistinguishable), diagonal 0.
     """
-    device = _device(backend)
-    backend = resolve_backend(backend, device)
+    backend, device = decoding_backend(backend)
     path = _rdm_cache_path(release_fingerprint, settings)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
@@ -186,6 +185,19 @@ def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: Decodin
     with atomic_path(path) as temporary:
         np.savez(temporary, **result)
     return result
+
+
+def decoding_backend(backend: str) -> tuple[str, str | None]:
+    """The concrete decoding back end and torch device that ``backend`` selects on this machine.
+
+    Args:
+        backend: one of :data:`realnet_plugins.rsa.decoding.BACKENDS`.
+
+    Returns:
+        ``(backend, device)``, e.g. ``('triton', 'cuda')`` with a GPU, ``('numba', None)`` without.
+    """
+    device = _device(backend)
+    return resolve_backend(backend, device), device
 
 
 def _device(backend: str) -> str | None:
@@ -239,9 +251,11 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         subjects: subject numbers (default: every ``sub-XX`` folder of the release).
         preset: decoding settings, ``'paper'`` (single trials, 5 folds, no smoothing) or
             ``'neurora-1.x'``.
-        backend: decoding back end, ``'auto'`` (compiled CPU kernels when numba is installed, else
-            numpy), ``'numba'``, ``'numpy'`` or ``'torch'`` (GPU when available); the
-            results are the same, so the back end is recorded but not part of the fingerprint.
+        backend: decoding back end, ``'auto'`` (the fused Triton kernel when torch sees a GPU and
+            triton is installed, else the compiled CPU kernels when numba is installed, else
+            numpy), ``'numba'``, ``'numpy'``, ``'torch'`` (GPU when available) or ``'triton'``
+            (GPU only); the results are the same, so the back end is recorded but not part of the
+            fingerprint.
         progress: show progress bars.
 
     Returns:
@@ -252,7 +266,7 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         DataFormatError: malformed files (wrong channels, image counts, too few trials, ...).
     """
     settings = preset_settings(preset)
-    backend = resolve_backend(backend, _device(backend))
+    backend, _ = decoding_backend(backend)
     release = ThingsEEG2Release(source)
     available = release.subjects()
     chosen = sorted({int(s) for s in subjects}) if subjects else available

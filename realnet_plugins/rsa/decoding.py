@@ -212,7 +212,7 @@ def decoding_plan(n_images: int, n_trials: int, n_times: int,
 
     # the keys come from the one random stream in order; the sorts (which release the GIL) run on
     # every CPU, with a bounded number of key arrays in flight
-    workers = _cpu_threads(None)
+    workers = min(_cpu_threads(None), settings.n_repeats * n_times)
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         pending: list[concurrent.futures.Future] = []
         for repeat in range(settings.n_repeats):
