@@ -338,3 +338,25 @@ def test_auto_backend_uses_numba_when_installed_and_numpy_otherwise(monkeypatch)
         decoding_rdm(_trials(n_images=3, n_trials=10), backend="numba", progress=False)
     with pytest.raises(ValueError, match="numba"):
         decoding.resolve_backend("cupy")
+
+
+def test_numpy_solver_runs_its_first_phase_in_float32(monkeypatch):
+    """The float32 phase must stay float32 (a float64 leak once made it a float64 phase in disguise)
+    and do most of the interior-point iterations; the float64 phase only finishes."""
+    from realnet_plugins.rsa import decoding
+
+    rows = {"float32": 0, "float64": 0}
+    factor = decoding._NumpyOps.factor
+
+    def counting_factor(k):
+        rows[str(k.dtype)] += k.shape[0]
+        return factor(k)
+
+    monkeypatch.setattr(decoding._NumpyOps, "factor", staticmethod(counting_factor))
+    rng = np.random.default_rng(0)
+    y = np.repeat([-1.0, 1.0], 32)[None].repeat(50, 0)
+    x = rng.standard_normal((50, 64, 6)) + 0.4 * y[:, :, None]
+    w, b = linear_svm(x, y, C=1.0)
+    assert w.dtype == np.float64
+    assert rows["float32"] / 50 >= 5  # iterations per problem in float32
+    assert rows["float32"] > 2 * rows["float64"]

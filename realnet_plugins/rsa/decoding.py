@@ -973,7 +973,9 @@ def _interior_point_phase(x: Any, y: Any, c: float, ops: Any, state: Any, gap_to
                                             ops.maximum(da_over_u, 1.0 - da_over_u)))
         mu_affine = ((1.0 - step) * gap + step * step * (da * (ds - dxi)).sum(1)) / (2 * n)
         sigma_mu = ops.where(stalled, 0.3 * mu, (mu_affine / mu) ** 3 * mu)[:, None]
-        second_order = ((~stalled) * 1.0)[:, None] * da
+        # (cast, not `* 1.0`: a bool array times a Python float is float64 in numpy, which turned
+        # the whole float32 phase into float64 after its first iteration)
+        second_order = ops.cast(~stalled, x.dtype)[:, None] * da
         # corrector direction
         r_a = s * a + second_order * ds - sigma_mu
         r_u = xi * u - second_order * dxi - sigma_mu
