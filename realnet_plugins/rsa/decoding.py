@@ -505,24 +505,38 @@ class _Runner:
         self.unsolved += int((iterations >= kernels.MAX_ITER).sum())
         return accuracy
 
-    def triton_pair_accuracies(self, data: Any, plan: DecodingPlan, repeat: int,
-                               pairs: slice) -> np.ndarray:
-        """:meth:`pair_accuracies` with the fused Triton kernel (one program per SVM)."""
-        kernels = _triton_kernels()
+    def fold_samples(self, data: Any, plan: DecodingPlan, repeat: int,
+                     pairs: slice) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The (pseudo-)trials of a chunk of pairs and their held-out folds.
+
+        Returns:
+            ``(samples, folds, bounds)``: samples (P, T, 2m, C) on the backend, the first m of each
+            row from the pair's first image; folds (P, T, 2m) int8, the held-out fold of each
+            sample; bounds (n_folds + 1,): after a stable sort by fold, fold f holds the positions
+            ``bounds[f]:bounds[f + 1]`` of every (pair, time point).
+        """
         ops = self.ops
         folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3)  # (P, T, 2, m)
         n_pairs, n_times, _, m = folds.shape
         folds = folds.reshape(n_pairs, n_times, 2 * m)
-        # positions sorted by fold, on the device
-        order = ops.torch.sort(ops.asarray(folds), dim=-1, stable=True).indices.to(ops.torch.int32)
         bounds = np.concatenate([[0], np.cumsum(np.bincount(folds[0, 0], minlength=plan.n_folds))])
         images = ops.asarray(plan.pair_images[pairs])  # (P, 2)
         groups = ops.asarray(np.ascontiguousarray(plan.pseudo_trials[repeat, pairs]))  # (P, 2, m, g)
         # (P, 2, m, g, C, T) -> pseudo-trials (P, 2, m, C, T) -> samples (P, T, 2m, C)
         samples = data[images[:, :, None, None], groups]
         samples = samples[:, :, :, 0] if samples.shape[3] == 1 else samples.mean(3)
-        samples = samples.permute(0, 4, 1, 2, 3).reshape(n_pairs, n_times, 2 * m, -1).contiguous()
-        accuracy, iterations = kernels.pair_fold_accuracies(samples, order, bounds,
+        samples = ops.permute(samples, (0, 4, 1, 2, 3)).reshape(n_pairs, n_times, 2 * m, -1)
+        return samples, folds, bounds
+
+    def triton_pair_accuracies(self, data: Any, plan: DecodingPlan, repeat: int,
+                               pairs: slice) -> np.ndarray:
+        """:meth:`pair_accuracies` with the fused Triton kernel (one program per SVM)."""
+        kernels = _triton_kernels()
+        ops = self.ops
+        samples, folds, bounds = self.fold_samples(data, plan, repeat, pairs)
+        # positions sorted by fold, on the device
+        order = ops.torch.sort(ops.asarray(folds), dim=-1, stable=True).indices.to(ops.torch.int32)
+        accuracy, iterations = kernels.pair_fold_accuracies(samples.contiguous(), order, bounds,
                                                             float(self.settings.C))
         self.unsolved += int((iterations >= kernels.MAX_ITER).sum())
         return ops.to_numpy(accuracy.mean(-1))
@@ -538,19 +552,11 @@ class _Runner:
         if self.backend == "triton":
             return self.triton_pair_accuracies(data, plan, repeat, pairs)
         ops = self.ops
-        n_times = data.shape[-1]
-        folds = plan.test_fold[repeat, :, pairs].transpose(1, 0, 2, 3)  # (P, T, 2, m)
-        n_pairs, _, _, m = folds.shape
-        folds = folds.reshape(n_pairs, n_times, 2 * m)
+        samples, folds, bounds = self.fold_samples(data, plan, repeat, pairs)
+        n_pairs, n_times, two_m = folds.shape
+        m = two_m // 2
         # sort every (pair, time) by fold: fold f then holds positions [bounds[f], bounds[f + 1])
         order = ops.asarray(np.argsort(folds, axis=-1, kind="stable"))
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(folds[0, 0], minlength=plan.n_folds))])
-        images = ops.asarray(plan.pair_images[pairs])  # (P, 2)
-        # (P, 2, m, g)
-        groups = ops.asarray(np.ascontiguousarray(plan.pseudo_trials[repeat, pairs]))
-        # (P, 2, m, g, C, T) -> pseudo-trials (P, 2, m, C, T) -> samples (P, T, 2m, C)
-        samples = data[images[:, :, None, None], groups].mean(3)
-        samples = ops.permute(samples, (0, 4, 1, 2, 3)).reshape(n_pairs, n_times, 2 * m, -1)
         x = ops.take_along(samples, order[..., None], 2)
         y = ops.asarray(np.repeat([-1.0, 1.0], m))[order]
         accuracy = np.zeros((n_pairs, n_times))
