@@ -536,7 +536,7 @@ class _Runner:
         samples, folds, bounds = self.fold_samples(data, plan, repeat, pairs)
         # positions sorted by fold, on the device
         order = ops.torch.sort(ops.asarray(folds), dim=-1, stable=True).indices.to(ops.torch.int32)
-        accuracy, iterations = kernels.pair_fold_accuracies(samples.contiguous(), order, bounds,
+        accuracy, iterations = kernels.pair_fold_accuracies(samples, order, bounds,
                                                             float(self.settings.C))
         self.unsolved += int((iterations >= kernels.MAX_ITER).sum())
         return ops.to_numpy(accuracy.mean(-1))
