@@ -48,7 +48,8 @@ _INTERPRETED = textwrap.dedent("""
         plan = decoding_plan(3, 20, 2, settings)
         _, numba_iterations = _numba_svm.pair_fold_accuracies(
             np.ascontiguousarray(trials.transpose(0, 3, 1, 2)), plan.pair_images,
-            np.ascontiguousarray(plan.pseudo_trials[0]), np.ascontiguousarray(plan.test_fold[0]), 5, 1.0)
+            np.ascontiguousarray(plan.pseudo_trials[0]), np.ascontiguousarray(plan.test_fold[0]), 5, 1.0,
+            False)  # the plain interior-point method (no warm start, no crossover), like the kernel
         samples = trials[plan.pair_images].transpose(0, 4, 1, 2, 3).reshape(3, 2, 40, 5)
         folds = plan.test_fold[0].transpose(1, 0, 2, 3).reshape(3, 2, 40)
         order = np.argsort(folds, axis=-1, kind="stable").astype(np.int32)
