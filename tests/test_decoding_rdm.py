@@ -368,9 +368,12 @@ def test_numba_warm_started_folds_keep_the_accuracies_of_the_plain_method():
                  np.ascontiguousarray(plan.pseudo_trials[0]), np.ascontiguousarray(plan.test_fold[0]), 5, 1.0)
     accelerated, fast_iterations = kernels.pair_fold_accuracies(*arguments)
     plain, plain_iterations = kernels.pair_fold_accuracies(*arguments, False)
-    # folds after the first start warm: fewer iterations there; fold 0 differs only by the crossover
-    assert fast_iterations[:, 1:].mean() <= plain_iterations[:, 1:].mean() - 2
-    assert (fast_iterations[:, 0] <= plain_iterations[:, 0]).all()
+    # every SVM but a pair's first starts warm: fewer iterations on average; the first SVM of each
+    # pair (time 0, fold 0) starts cold like the plain method and can only stop earlier
+    assert fast_iterations.mean() <= plain_iterations.mean() - 2
+    first = np.arange(len(plan.pair_images)) * 4  # rows are pair * n_times + time
+    assert (fast_iterations[first, 0] <= plain_iterations[first, 0]).all()
+    assert np.mean(fast_iterations[first, 0] < plain_iterations[first, 0]) >= 0.8
     assert fast_iterations.max() < kernels.MAX_ITER
     # the same optimum: equal accuracies, up to a held-out sample on the boundary (one of 16 in a fold)
     difference = np.abs(accelerated - plain)

@@ -10,12 +10,12 @@ problems. :func:`pair_fold_accuracies` fuses the whole decoding of a chunk of im
 is ever materialised as a numpy array.
 
 Two shortcuts, on by default (``accelerated=False`` / ``crossover=False`` turn them off, leaving the
-plain interior-point method of the other back ends, iteration for iteration):
+plain interior-point method of the other back ends, whose iteration counts it matches within one):
 
-- **Crossover.** From a relative duality gap of 1e-4 on, each iteration first reads the active set
+- **Crossover.** From a relative duality gap of 1e-3 on, each iteration first reads the active set
   off the iterate (samples at a = 0, at a = C, on the margin), solves that partition's KKT system
   exactly and keeps the solution if it passes every KKT condition to 1e-9 (:func:`_crossover`).
-  The result is the optimum itself, not a point within the duality gap of it, two to four
+  The result is the optimum itself, not a point within the duality gap of it, two to five
   iterations earlier.
 - **Warm start.** The folds of one (pair, time point) share 1 - 2 / n_folds of their training
   samples, and the EEG of neighbouring time points is alike, so every SVM of a pair but the very
@@ -28,6 +28,11 @@ Both change the path, not the problem: the SVMs are solved to optimality either 
 plain method (whose iterate is within a relative duality gap of 1e-8, |w - w*| up to ~1e-4 in
 this data) a held-out sample that lies almost exactly on the decision boundary can change sides:
 about 5 in 10 000 (pair, time) accuracies differ, by one held-out sample of one fold.
+
+While the relative duality gap is above 1e-2 the Newton matrix is summed in float32 (twice the
+vector lanes; :func:`_newton_matrix_single`), then in float64; the residuals, the stopping rule
+and the crossover are float64 throughout, so this only makes the early steps slightly inexact
+Newton steps (no change in iteration counts was measured).
 
 Every problem is computed by one thread from its own data only: results do not depend on the
 number of threads.
@@ -53,8 +58,10 @@ _GAP_TOL = _PHASES[-1][1]  # relative duality gap at which a problem is solved
 MAX_ITER = 80
 # crossover: tried before each Newton step once the relative duality gap is below _CROSSOVER_GAP;
 # its solution must meet every KKT condition within _CROSSOVER_TOL (margins; dual values / C)
-_CROSSOVER_GAP = 1e-4
+_CROSSOVER_GAP = 1e-3
 _CROSSOVER_TOL = 1e-9
+# Newton matrices in float32 while the relative duality gap is above this
+_SINGLE_GAP = 1e-2
 # warm start: added to both slacks of every sample (margins are in units of the hinge), as in the
 # cold start
 _WARM_SLACK = 1.0
@@ -205,6 +212,63 @@ def _newton_matrix(zh: np.ndarray, dd: np.ndarray, n: int, d: int, out: np.ndarr
 
 
 @_kernel
+def _newton_matrix_single(zh: np.ndarray, dd: np.ndarray, n: int, d: int, out: np.ndarray) -> None:
+    """:func:`_newton_matrix` from float32 copies of zh and dd with float32 sums (twice the lanes
+    per vector): the early iterations' Newton matrix, where a relative error of ~1e-6 only makes the
+    step a slightly inexact Newton step (the residuals stay float64)."""
+    p = d + 1
+    for pair in range(p // 2):
+        j = 2 * pair
+        for block in range((j + 1) // 4):
+            k = 4 * block
+            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = np.float32(0.0)
+            for i in range(n):
+                weight = dd[i]
+                z0 = weight * zh[j, i]
+                z1 = weight * zh[j + 1, i]
+                h0 = zh[k, i]
+                h1 = zh[k + 1, i]
+                h2 = zh[k + 2, i]
+                h3 = zh[k + 3, i]
+                t00 += z0 * h0
+                t01 += z0 * h1
+                t02 += z0 * h2
+                t03 += z0 * h3
+                t10 += z1 * h0
+                t11 += z1 * h1
+                t12 += z1 * h2
+                t13 += z1 * h3
+            out[j, k] = t00
+            out[j, k + 1] = t01
+            out[j, k + 2] = t02
+            out[j, k + 3] = t03
+            out[j + 1, k] = t10
+            out[j + 1, k + 1] = t11
+            out[j + 1, k + 2] = t12
+            out[j + 1, k + 3] = t13
+        for k in range(4 * ((j + 1) // 4), j + 1):
+            t00 = t10 = np.float32(0.0)
+            for i in range(n):
+                h0 = dd[i] * zh[k, i]
+                t00 += zh[j, i] * h0
+                t10 += zh[j + 1, i] * h0
+            out[j, k] = t00
+            out[j + 1, k] = t10
+        t11 = np.float32(0.0)
+        for i in range(n):
+            t11 += dd[i] * zh[j + 1, i] * zh[j + 1, i]
+        out[j + 1, j + 1] = t11
+    if p % 2:
+        for k in range(p):
+            t00 = np.float32(0.0)
+            for i in range(n):
+                t00 += dd[i] * zh[p - 1, i] * zh[k, i]
+            out[p - 1, k] = t00
+    for j in range(d):
+        out[j, j] += 1.0
+
+
+@_kernel
 def _newton(zh: np.ndarray, n: int, d: int, factor: np.ndarray, inverse_diagonal: np.ndarray,
             dd: np.ndarray, v: np.ndarray, r_eq: float, rhs: np.ndarray, step_theta: np.ndarray,
             da: np.ndarray) -> float:
@@ -229,17 +293,21 @@ def _newton(zh: np.ndarray, n: int, d: int, factor: np.ndarray, inverse_diagonal
 @_kernel
 def _crossover(zh: np.ndarray, n: int, d: int, c: float, a: np.ndarray, u: np.ndarray,
                s: np.ndarray, xi: np.ndarray, state: np.ndarray, bounded: np.ndarray,
-               free: np.ndarray, rows: np.ndarray, system: np.ndarray, margins: np.ndarray,
-               candidate: np.ndarray) -> bool:
+               free: np.ndarray, rows: np.ndarray, system: np.ndarray,
+               inverse_diagonal: np.ndarray, right: np.ndarray, solution: np.ndarray,
+               margins: np.ndarray, candidate: np.ndarray) -> bool:
     """Exact solution of the active set the interior-point iterate (a, u, s, xi) points to.
 
     Each sample is put at a = 0 (a < s: margin above 1), at a = C (u < xi: margin below 1) or on
-    the margin (free); with at most d + 1 free samples, the KKT conditions of that partition are the
-    bordered system [Zf Zf' yf; yf' 0] (af, b) = (1 - Zf g, -sum_bounded C y) with g = C times the
-    sum of the bounded z_i. Its solution is kept - (w, b) written to candidate - only if it passes
-    every KKT condition within _CROSSOVER_TOL: 0 <= af <= C, y'a = 0, margins >= 1 at a = 0, <= 1 at
-    a = C, = 1 on the free samples. It is then the optimum itself rather than a point within the
-    interior-point method's duality gap of it. False (candidate undefined): keep iterating."""
+    the margin (free). With k <= d + 1 free samples, the KKT conditions of that partition are
+    Zf w + yf b = 1, w = g + Zf' af, yf' af = -C sum_bounded y_i (g: C times the sum of the bounded
+    z_i); they are solved by eliminating the equality (a (k - 1) x (k - 1) Cholesky solve, see the
+    comments below). The solution is kept - (w, b) written to candidate - only if it passes every
+    KKT condition within _CROSSOVER_TOL: 0 <= a <= C, margins >= 1 at a = 0, <= 1 at a = C, = 1 on
+    the free samples (y'a = 0 holds by construction). It is then the optimum itself rather than a
+    point within the interior-point method's duality gap of it. False (candidate undefined): keep
+    iterating. Work arrays: rows and system (d + 1, d + 1); inverse_diagonal, right and solution
+    (d + 1,); margins (n,)."""
     p = d + 1
     tol = _CROSSOVER_TOL
     k = 0
@@ -279,66 +347,46 @@ def _crossover(zh: np.ndarray, n: int, d: int, c: float, a: np.ndarray, u: np.nd
             return False
         candidate[d] = 0.5 * (lowest + highest)
         return True
-    # augmented bordered system, size (k + 1) x (k + 2), from the free columns gathered into
-    # contiguous rows; Gauss elimination with partial pivoting
-    q = k + 1
-    for r in range(k):
-        for j in range(p):
-            rows[r, j] = zh[j, free[r]]
-    largest = 1.0  # the border entries are +-1; the largest Gram entry is on the diagonal
-    for r in range(k):
-        value = 0.0
+    # Null-space elimination of the equality y'a = beta0 (= -C sum_bounded y_i) with free sample 0:
+    # a_0 = y_0 (beta0 - sum_{r>0} y_r a_r). With z'_r = z_r - y_0 y_r z_0 (r > 0) and
+    # h = g + y_0 beta0 z_0, the remaining a_r solve the SPD system (Z' Z'^T) a = (1 - y_0 y_r) - Z' h,
+    # w = h + Z'^T a, and b follows from free sample 0's margin. The intercept leaves the system.
+    y0 = zh[d, free[0]]
+    beta0 = -candidate[d]
+    alpha0 = y0 * beta0  # a_0 before the contribution of the other free samples
+    for j in range(d):
+        rows[0, j] = zh[j, free[0]]
+        candidate[j] += alpha0 * rows[0, j]  # candidate[:d] = h
+    for r in range(1, k):
+        flip = y0 * zh[d, free[r]]
         for j in range(d):
-            value += rows[r, j] * candidate[j]
-        system[r, q] = 1.0 - value
-        for col in range(r + 1):
+            rows[r, j] = zh[j, free[r]] - flip * rows[0, j]
+        value = 1.0 - flip
+        for j in range(d):
+            value -= rows[r, j] * candidate[j]
+        right[r - 1] = value
+        for col in range(1, r + 1):
             value = 0.0
             for j in range(d):
                 value += rows[r, j] * rows[col, j]
-            system[r, col] = value
-            system[col, r] = value
-        largest = max(largest, system[r, r])
-        system[r, k] = rows[r, d]
-        system[k, r] = rows[r, d]
-    system[k, k] = 0.0
-    system[k, q] = -candidate[d]
-    for col in range(q):
-        pivot_row = col
-        pivot = abs(system[col, col])
-        for r in range(col + 1, q):
-            if abs(system[r, col]) > pivot:
-                pivot = abs(system[r, col])
-                pivot_row = r
-        if not pivot > 1e-12 * largest:  # singular partition (or NaN)
+            system[r - 1, col - 1] = value
+    if k > 1:
+        if not _cholesky(system, k - 1, inverse_diagonal):
             return False
-        if pivot_row != col:
-            for j in range(col, q + 1):
-                value = system[col, j]
-                system[col, j] = system[pivot_row, j]
-                system[pivot_row, j] = value
-        inverse = 1.0 / system[col, col]
-        for r in range(col + 1, q):
-            factor = system[r, col] * inverse
-            if factor != 0.0:
-                for j in range(col + 1, q + 1):
-                    system[r, j] -= factor * system[col, j]
-    for step in range(q):  # back substitution; the solution overwrites column q
-        r = q - 1 - step
-        value = system[r, q]
-        for j in range(r + 1, q):
-            value -= system[r, j] * system[j, q]
-        system[r, q] = value / system[r, r]
-    balance = candidate[d]  # y'a = C sum_bounded y_i + sum_free y_i a_i
-    for r in range(k):
-        alpha = system[r, q]
+        _cholesky_solve(system, inverse_diagonal, k - 1, right, solution)
+    for r in range(1, k):
+        alpha = solution[r - 1]
         if not (-tol * c <= alpha <= c + tol * c):
             return False
-        balance += rows[r, d] * alpha
+        alpha0 -= y0 * zh[d, free[r]] * alpha
         for j in range(d):
             candidate[j] += alpha * rows[r, j]
-    if abs(balance) > tol * c * q:
+    if not (-tol * c <= alpha0 <= c + tol * c):
         return False
-    candidate[d] = system[k, q]
+    value = 0.0
+    for j in range(d):
+        value += rows[0, j] * candidate[j]
+    candidate[d] = y0 * (1.0 - value)
     margins[:n] = 0.0
     _expand(zh, p, n, candidate, margins)
     for i in range(n):
@@ -355,8 +403,20 @@ def _crossover(zh: np.ndarray, n: int, d: int, c: float, a: np.ndarray, u: np.nd
 
 
 @_kernel
+def _workspace(n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                        np.ndarray]:
+    """Work arrays of :func:`_interior_point` for up to n samples and d features, allocated once
+    per caller and reused by every SVM it solves."""
+    p = d + 1
+    return (np.empty((17, n)), np.empty((4, p)), np.empty((2, p, p)), np.empty(n, dtype=np.int8),
+            np.empty(p, dtype=np.int64), np.empty((p + 1, n), dtype=np.float32))
+
+
+@_kernel
 def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
-                    warm_margins: np.ndarray, warm: bool, crossover: bool) -> int:
+                    warm_margins: np.ndarray, warm: bool, crossover: bool, work: np.ndarray,
+                    vectors: np.ndarray, squares: np.ndarray, state: np.ndarray,
+                    free: np.ndarray, single: np.ndarray) -> int:
     """Solve one SVM dual; zh[:d + 1, :n] holds (y_i x_i, y_i) column-wise. Writes (w, b) into
     theta[:d + 1] (b is refined by the caller) and returns the number of Newton iterations
     (``MAX_ITER``: stopped at the iteration limit).
@@ -364,36 +424,41 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
     warm: start from the margins y_i (x_i . w + b) of a related problem's solution, given in
     warm_margins[:n], with its intercept in theta[d] (see _WARM_SLACK). crossover: from a relative
     duality gap of _CROSSOVER_GAP on, try :func:`_crossover` before every Newton step and stop with
-    its exact solution once one passes."""
+    its exact solution once one passes. Work arrays (see :func:`_workspace`): work (17, >= n),
+    vectors (4, d + 1), squares (2, d + 1, d + 1), state (>= n,) int8, free (d + 1,) int64."""
     p = d + 1
-    a = np.empty(n)
-    u = np.empty(n)
-    s = np.empty(n)
-    xi = np.empty(n)
-    margins = np.empty(n)
-    r_dual = np.empty(n)
-    dd = np.empty(n)
-    v = np.empty(n)
-    da = np.empty(n)
-    ds = np.empty(n)
-    dxi = np.empty(n)
-    previous_a = np.empty(n)
-    inv_a = np.empty(n)
-    inv_u = np.empty(n)
-    previous_b = 0.0
-    rhs = np.empty(p)
-    step_theta = np.empty(p)
-    factor = np.empty((p, p))
-    inverse_diagonal = np.empty(p)
+    a = work[0, :n]
+    u = work[1, :n]
+    s = work[2, :n]
+    xi = work[3, :n]
+    margins = work[4, :n]
+    r_dual = work[5, :n]
+    dd = work[6, :n]
+    v = work[7, :n]
+    da = work[8, :n]
+    ds = work[9, :n]
+    dxi = work[10, :n]
+    previous_a = work[11, :n]
+    inv_a = work[12, :n]
+    inv_u = work[13, :n]
     # elementwise terms of max-reductions (np.max vectorises, a max() in the loop does not)
-    scratch = np.empty(n)
-    scratch_residual = np.empty(n)
-    state = np.full(n, -1, dtype=np.int8)  # partition of the last crossover try (-1: none)
-    bounded = np.empty(n)
-    free = np.empty(p, dtype=np.int64)
-    rows = np.empty((p, p))
-    system = np.empty((p + 1, p + 2))
-    candidate = np.empty(p)
+    scratch = work[14, :n]
+    scratch_residual = work[15, :n]
+    bounded = work[16, :n]
+    previous_b = 0.0
+    rhs = vectors[0]
+    step_theta = vectors[1]
+    inverse_diagonal = vectors[2]
+    candidate = vectors[3]
+    factor = squares[0]
+    rows = squares[1]
+    state[:n] = -1  # partition of the last crossover try (-1: none)
+    # float32 copies for the early Newton matrices: zh in rows :p, D in row p
+    zh_single = single[:p]
+    dd_single = single[p]
+    for j in range(p):
+        for i in range(n):
+            zh_single[j, i] = zh[j, i]
     if warm:
         # a = C / 2 and each slack pair from the related solution's margin: max(m - 1, 0) + delta
         # for the margin above 1, max(1 - m, 0) + delta below it
@@ -464,8 +529,8 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
                 or gap <= _MU_FLOOR * scale or gap != gap):
             return iteration
         if (crossover and duality_gap <= _CROSSOVER_GAP * scale
-                and _crossover(zh, n, d, c, a, u, s, xi, state, bounded, free, rows, system,
-                               scratch, candidate)):
+                and _crossover(zh, n, d, c, a, u, s, xi, state, bounded, free, rows, factor,
+                               inverse_diagonal, rhs, step_theta, scratch, candidate)):
             for j in range(p):
                 theta[j] = candidate[j]
             return iteration
@@ -486,8 +551,15 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
         for i in range(n):
             dd[i] = 1.0 / (s[i] * inv_a[i] + xi[i] * inv_u[i])
         # Newton matrix E + Zh' D Zh (lower triangle), E = identity on w
-        _newton_matrix(zh, dd, n, d, factor)
-        if not _cholesky(factor, p, inverse_diagonal):
+        factored = False
+        if duality_gap > _SINGLE_GAP * scale and not stalled:
+            for i in range(n):
+                dd_single[i] = dd[i]
+            _newton_matrix_single(zh_single, dd_single, n, d, factor)
+            factored = _cholesky(factor, p, inverse_diagonal)
+        if not factored:
+            _newton_matrix(zh, dd, n, d, factor)
+        if not factored and not _cholesky(factor, p, inverse_diagonal):
             _newton_matrix(zh, dd, n, d, factor)
             largest_diagonal = 0.0
             for j in range(p):
@@ -595,16 +667,14 @@ def _optimal_intercept(zh: np.ndarray, n: int, d: int, theta: np.ndarray,
                        breakpoints: np.ndarray) -> float:
     """Midpoint of the interval of b minimising the hinge loss for w = theta[:d] (see
     decoding._optimal_intercept); zh[d] holds the labels."""
+    # breakpoint y_i - x_i . w = y_i - y_i (zh[:d, i] . w), as zh[j, i] = y_i x_ij and y_i^2 = 1
+    breakpoints[:n] = 0.0
+    _expand(zh, d, n, theta, breakpoints)
     n_positive = 0
     for i in range(n):
-        label = zh[d, i]
-        # y_i - x_i . w, with zh[j, i] = y_i x_ij
-        projection = 0.0
-        for j in range(d):
-            projection += zh[j, i] * theta[j]
-        breakpoints[i] = label - label * projection
-        if label > 0:
-            n_positive += 1
+        breakpoints[i] = zh[d, i] - zh[d, i] * breakpoints[i]
+    for i in range(n):
+        n_positive += 1 if zh[d, i] > 0 else 0
     below = _select(breakpoints, n, n_positive - 1)
     above = breakpoints[n_positive]  # after the selection, the rest are >= below
     for i in range(n_positive + 1, n):
@@ -615,8 +685,10 @@ def _optimal_intercept(zh: np.ndarray, n: int, d: int, theta: np.ndarray,
 @_kernel
 def _fit_one(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
              breakpoints: np.ndarray, warm_margins: np.ndarray, warm: bool,
-             crossover: bool) -> int:
-    iterations = _interior_point(zh, n, d, c, theta, warm_margins, warm, crossover)
+             crossover: bool, work: np.ndarray, vectors: np.ndarray, squares: np.ndarray,
+             state: np.ndarray, free: np.ndarray, single: np.ndarray) -> int:
+    iterations = _interior_point(zh, n, d, c, theta, warm_margins, warm, crossover, work, vectors,
+                                 squares, state, free, single)
     theta[d] = _optimal_intercept(zh, n, d, theta, breakpoints)
     return iterations
 
@@ -648,8 +720,10 @@ def fit_linear_svms(x: np.ndarray, y: np.ndarray, c: float,
                 zh[j, i] = y[problem, i] * x[problem, i, j]
             zh[d, i] = y[problem, i]
         breakpoints = np.empty(n)
+        work, vectors, squares, state, free, single = _workspace(n, d)
         iterations[problem] = _fit_one(zh, n, d, c, theta[problem], breakpoints, breakpoints,
-                                       False, crossover)
+                                       False, crossover, work, vectors, squares, state, free,
+                                       single)
     return theta, iterations
 
 
@@ -669,7 +743,8 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
         accelerated: warm-start every SVM of a pair but the first from the previous one's
             solution (see _WARM_SLACK) and finish each with the exact crossover solve (see
             :func:`_crossover`); the module docstring says how results relate. False runs the
-            plain interior-point method of the other back ends (same iteration counts).
+            plain interior-point method of the other back ends (their iteration counts within
+            one).
 
     Returns:
         ``(accuracy, iterations)``: accuracies shaped (n_pairs, n_times) and the interior-point
@@ -684,12 +759,15 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
     iterations = np.empty((n_pairs * n_times, n_folds), dtype=np.int64)
     for pair in nb.prange(n_pairs):
         samples = np.empty((2 * m, n_channels))
+        signed = np.empty((n_channels, 2 * m))  # y_i x_i, one row per channel
         labels = np.empty(2 * m)
         folds = np.empty(2 * m, dtype=np.int64)
+        train = np.empty(2 * m, dtype=np.int64)
         zh = np.empty((n_channels + 1, 2 * m))
         theta = np.empty(n_channels + 1)
         breakpoints = np.empty(2 * m)
         warm_margins = np.empty(2 * m)
+        work, vectors, squares, state, free, single = _workspace(2 * m, n_channels)
         for t in range(n_times):
             job = pair * n_times + t
             samples[:, :] = 0.0
@@ -705,15 +783,21 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
                         samples[row, ch] /= n_pseudo
                     labels[row] = -1.0 if side == 0 else 1.0
                     folds[row] = test_fold[t, pair, side, k]
+            for row in range(2 * m):
+                for ch in range(n_channels):
+                    signed[ch, row] = labels[row] * samples[row, ch]
             total = 0.0
             for fold in range(n_folds):
                 n_train = 0
                 for row in range(2 * m):
                     if folds[row] != fold:
-                        for ch in range(n_channels):
-                            zh[ch, n_train] = labels[row] * samples[row, ch]
-                        zh[n_channels, n_train] = labels[row]
+                        train[n_train] = row
                         n_train += 1
+                for ch in range(n_channels):  # contiguous rows of zh
+                    for k in range(n_train):
+                        zh[ch, k] = signed[ch, train[k]]
+                for k in range(n_train):
+                    zh[n_channels, k] = labels[train[k]]
                 # warm start from the previous solution: the previous fold's, or for the first fold
                 # the last fold's of the previous time point (the same two images)
                 warm = accelerated and (fold > 0 or t > 0)
@@ -721,7 +805,8 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
                     warm_margins[:n_train] = 0.0
                     _expand(zh, n_channels + 1, n_train, theta, warm_margins)
                 iterations[job, fold] = _fit_one(zh, n_train, n_channels, c, theta, breakpoints,
-                                                 warm_margins, warm, accelerated)
+                                                 warm_margins, warm, accelerated, work, vectors,
+                                                 squares, state, free, single)
                 correct = 0
                 n_test = 0
                 for row in range(2 * m):
