@@ -30,7 +30,7 @@ this data) a held-out sample that lies almost exactly on the decision boundary c
 about 5 in 10 000 (pair, time) accuracies differ, by one held-out sample of one fold.
 
 While the relative duality gap is above 1e-2 the Newton matrix is summed in float32 (twice the
-vector lanes; :func:`_newton_matrix_single`), then in float64; the residuals, the stopping rule
+vector lanes; see :func:`_newton_matrix`), then in float64; the residuals, the stopping rule
 and the crossover are float64 throughout, so this only makes the early steps slightly inexact
 Newton steps (no change in iteration counts was measured).
 
@@ -155,16 +155,19 @@ def _expand(zh: np.ndarray, p: int, n: int, coefficients: np.ndarray, out: np.nd
 
 
 @_kernel
-def _newton_matrix(zh: np.ndarray, dd: np.ndarray, n: int, d: int, out: np.ndarray) -> None:
+def _newton_matrix(zh: np.ndarray, dd: np.ndarray, n: int, d: int, out: np.ndarray,
+                   zero: float) -> None:
     """Lower triangle of E + Zh' D Zh into out[:d + 1, :d + 1], E = identity on the weights, 0 on
     the intercept. Two rows by four columns per pass over the samples (eight accumulators); the
-    rows of D Zh are formed on the fly, so no second (d + 1) x n array competes for the L1 cache."""
+    rows of D Zh are formed on the fly, so no second (d + 1) x n array competes for the L1 cache.
+    The sums start from ``zero`` and keep its type: with float32 zh, dd and zero they run in float32
+    (twice the vector lanes), the early iterations' matrices (see _SINGLE_GAP)."""
     p = d + 1
     for pair in range(p // 2):
         j = 2 * pair
         for block in range((j + 1) // 4):
             k = 4 * block
-            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = 0.0
+            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = zero
             for i in range(n):
                 weight = dd[i]
                 z0 = weight * zh[j, i]
@@ -190,77 +193,20 @@ def _newton_matrix(zh: np.ndarray, dd: np.ndarray, n: int, d: int, out: np.ndarr
             out[j + 1, k + 2] = t12
             out[j + 1, k + 3] = t13
         for k in range(4 * ((j + 1) // 4), j + 1):
-            t00 = t10 = 0.0
+            t00 = t10 = zero
             for i in range(n):
                 h0 = dd[i] * zh[k, i]
                 t00 += zh[j, i] * h0
                 t10 += zh[j + 1, i] * h0
             out[j, k] = t00
             out[j + 1, k] = t10
-        t11 = 0.0
+        t11 = zero
         for i in range(n):
             t11 += dd[i] * zh[j + 1, i] * zh[j + 1, i]
         out[j + 1, j + 1] = t11
     if p % 2:
         for k in range(p):
-            t00 = 0.0
-            for i in range(n):
-                t00 += dd[i] * zh[p - 1, i] * zh[k, i]
-            out[p - 1, k] = t00
-    for j in range(d):
-        out[j, j] += 1.0
-
-
-@_kernel
-def _newton_matrix_single(zh: np.ndarray, dd: np.ndarray, n: int, d: int, out: np.ndarray) -> None:
-    """:func:`_newton_matrix` from float32 copies of zh and dd with float32 sums (twice the lanes
-    per vector): the early iterations' Newton matrix, where a relative error of ~1e-6 only makes the
-    step a slightly inexact Newton step (the residuals stay float64)."""
-    p = d + 1
-    for pair in range(p // 2):
-        j = 2 * pair
-        for block in range((j + 1) // 4):
-            k = 4 * block
-            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = np.float32(0.0)
-            for i in range(n):
-                weight = dd[i]
-                z0 = weight * zh[j, i]
-                z1 = weight * zh[j + 1, i]
-                h0 = zh[k, i]
-                h1 = zh[k + 1, i]
-                h2 = zh[k + 2, i]
-                h3 = zh[k + 3, i]
-                t00 += z0 * h0
-                t01 += z0 * h1
-                t02 += z0 * h2
-                t03 += z0 * h3
-                t10 += z1 * h0
-                t11 += z1 * h1
-                t12 += z1 * h2
-                t13 += z1 * h3
-            out[j, k] = t00
-            out[j, k + 1] = t01
-            out[j, k + 2] = t02
-            out[j, k + 3] = t03
-            out[j + 1, k] = t10
-            out[j + 1, k + 1] = t11
-            out[j + 1, k + 2] = t12
-            out[j + 1, k + 3] = t13
-        for k in range(4 * ((j + 1) // 4), j + 1):
-            t00 = t10 = np.float32(0.0)
-            for i in range(n):
-                h0 = dd[i] * zh[k, i]
-                t00 += zh[j, i] * h0
-                t10 += zh[j + 1, i] * h0
-            out[j, k] = t00
-            out[j + 1, k] = t10
-        t11 = np.float32(0.0)
-        for i in range(n):
-            t11 += dd[i] * zh[j + 1, i] * zh[j + 1, i]
-        out[j + 1, j + 1] = t11
-    if p % 2:
-        for k in range(p):
-            t00 = np.float32(0.0)
+            t00 = zero
             for i in range(n):
                 t00 += dd[i] * zh[p - 1, i] * zh[k, i]
             out[p - 1, k] = t00
@@ -425,7 +371,8 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
     warm_margins[:n], with its intercept in theta[d] (see _WARM_SLACK). crossover: from a relative
     duality gap of _CROSSOVER_GAP on, try :func:`_crossover` before every Newton step and stop with
     its exact solution once one passes. Work arrays (see :func:`_workspace`): work (17, >= n),
-    vectors (4, d + 1), squares (2, d + 1, d + 1), state (>= n,) int8, free (d + 1,) int64."""
+    vectors (4, d + 1), squares (2, d + 1, d + 1), state (>= n,) int8, free (d + 1,) int64,
+    single (d + 2, >= n) float32."""
     p = d + 1
     a = work[0, :n]
     u = work[1, :n]
@@ -555,12 +502,12 @@ def _interior_point(zh: np.ndarray, n: int, d: int, c: float, theta: np.ndarray,
         if duality_gap > _SINGLE_GAP * scale and not stalled:
             for i in range(n):
                 dd_single[i] = dd[i]
-            _newton_matrix_single(zh_single, dd_single, n, d, factor)
+            _newton_matrix(zh_single, dd_single, n, d, factor, np.float32(0.0))
             factored = _cholesky(factor, p, inverse_diagonal)
         if not factored:
-            _newton_matrix(zh, dd, n, d, factor)
+            _newton_matrix(zh, dd, n, d, factor, 0.0)
         if not factored and not _cholesky(factor, p, inverse_diagonal):
-            _newton_matrix(zh, dd, n, d, factor)
+            _newton_matrix(zh, dd, n, d, factor, 0.0)
             largest_diagonal = 0.0
             for j in range(p):
                 largest_diagonal = max(largest_diagonal, factor[j, j])
