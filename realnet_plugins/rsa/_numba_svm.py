@@ -265,13 +265,11 @@ def _crossover(zh: np.ndarray, n: int, d: int, c: float, a: np.ndarray, u: np.nd
             state[i] = side
         bounded[i] = c if side == 2 else 0.0
         if side == 1:
-            if k == p:  # more free samples than a non-degenerate optimum has
-                state[n - 1] = -1  # (the partition was not fully recorded)
-                return False
-            free[k] = i
+            if k < p:
+                free[k] = i
             k += 1
-    if not changed:  # the partition of the last failed try: it fails again
-        return False
+    if not changed or k > p:  # the last failed try's partition, or more free samples than a
+        return False           # non-degenerate optimum has
     _project(zh, p, n, bounded, candidate)  # (C sum_bounded z_i, C sum_bounded y_i)
     if k == 0:
         # every sample at a bound: optimal iff y'a = 0 and some b fits every margin condition
