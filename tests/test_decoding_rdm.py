@@ -395,6 +395,56 @@ def test_numba_quickselect_returns_the_order_statistic_of_a_sort():
         np.testing.assert_array_equal(np.sort(work), ordered)
 
 
+def test_numba_cholesky_factor_and_solve_match_numpy():
+    kernels = pytest.importorskip("realnet_plugins.rsa._numba_svm")
+    rng = np.random.default_rng(3)
+    for p in range(1, 21):  # odd and even sizes: the loops take two rows / unknowns per pass
+        root = rng.standard_normal((p, p + 3))
+        matrix = root @ root.T + 0.1 * np.eye(p)
+        factor = np.full((p + 2, p + 2), np.nan)  # only [:p, :p] may be read
+        factor[:p, :p] = matrix
+        inverse_diagonal = np.empty(p + 2)
+        assert kernels._cholesky(factor, p, inverse_diagonal)
+        expected = np.linalg.cholesky(matrix)
+        np.testing.assert_allclose(np.tril(factor[:p, :p]), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(inverse_diagonal[:p], 1 / np.diag(expected), rtol=1e-13)
+        rhs = rng.standard_normal(p)
+        out = np.empty(p)
+        kernels._cholesky_solve(factor, inverse_diagonal, p, rhs, out)
+        np.testing.assert_allclose(out, np.linalg.solve(matrix, rhs), rtol=1e-10, atol=1e-12)
+        indefinite = matrix.copy()
+        indefinite[-1, -1] = -1.0
+        assert not kernels._cholesky(indefinite, p, inverse_diagonal)
+
+
+def test_numba_fused_kernel_scores_each_fold_like_fit_linear_svms_on_its_training_set():
+    # the plain fused kernel must solve exactly the SVMs that fit_linear_svms solves on the training
+    # sets of the other back ends (samples in a stable sort by held-out fold) and score the held-out
+    # block with them: bit-identical accuracies
+    kernels = pytest.importorskip("realnet_plugins.rsa._numba_svm")
+    trials = _trials(n_images=5, n_trials=20, n_channels=6, n_times=3, seed=8)
+    settings = DecodingSettings.paper(seed=1)
+    plan = decoding_plan(5, 20, 3, settings)
+    data = np.ascontiguousarray(trials.transpose(0, 3, 1, 2))  # (images, times, trials, channels)
+    fused, _ = kernels.pair_fold_accuracies(data, plan.pair_images, np.ascontiguousarray(plan.pseudo_trials[0]),
+                                            np.ascontiguousarray(plan.test_fold[0]), 5, 1.0, False)
+    expected = np.zeros_like(fused)
+    for pair, (i, j) in enumerate(plan.pair_images):
+        for t in range(3):
+            x = np.concatenate([data[i, t, plan.pseudo_trials[0, pair, 0, :, 0]],
+                                data[j, t, plan.pseudo_trials[0, pair, 1, :, 0]]])
+            y = np.repeat([-1.0, 1.0], 20)
+            folds = plan.test_fold[0, t, pair].reshape(-1)
+            order = np.argsort(folds, kind="stable")
+            for fold in range(5):
+                train = order[folds[order] != fold]
+                theta, _ = kernels.fit_linear_svms(x[train][None], y[train][None], 1.0, False)
+                test = folds == fold
+                decision = x[test] @ theta[0, :-1] + theta[0, -1]
+                expected[pair, t] += np.mean((decision > 0) == (y[test] > 0)) / 5
+    np.testing.assert_allclose(fused, expected, rtol=0, atol=1e-15)
+
+
 def test_auto_backend_uses_numba_when_installed_and_numpy_otherwise(monkeypatch):
     from realnet_plugins.rsa import decoding
 

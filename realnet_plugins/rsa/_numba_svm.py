@@ -7,7 +7,9 @@ problem in float64 with every loop over samples contiguous, so that one problem'
 (~25 KB for 128 samples x 17 features) stays in the core's L1/L2 cache, and run in parallel over
 problems. :func:`pair_fold_accuracies` fuses the whole decoding of a chunk of image pairs
 (pseudo-trial means, the folds, the SVMs, the held-out accuracies) so that no per-fold training set
-is ever materialised as a numpy array.
+is ever materialised as a numpy array. Each (pair, time point)'s samples are laid out once, sorted by
+held-out fold (a stable sort, the sample order of the other back ends), so every training set is
+two contiguous copies and every held-out set one contiguous block.
 
 Two shortcuts, on by default (``accelerated=False`` / ``crossover=False`` turn them off, leaving the
 plain interior-point method of the other back ends, whose iteration counts it matches within one):
@@ -70,41 +72,80 @@ _WARM_SLACK = 1.0
 @_kernel
 def _cholesky(m: np.ndarray, p: int, inverse_diagonal: np.ndarray) -> bool:
     """In-place lower Cholesky factor L of the SPD matrix m[:p, :p], with 1 / L_jj in
-    inverse_diagonal[:p]; False if a pivot is not > 0."""
+    inverse_diagonal[:p]; False if a pivot is not > 0.
+
+    The factorisation is latency-bound, so: below each pivot two rows share one pass over the
+    finished columns (two independent sums), and each row's sum of squares is accumulated in
+    inverse_diagonal[i] as its entries are finished, so a pivot needs no sum of its own."""
     for j in range(p):
-        pivot = m[j, j]
-        for k in range(j):
-            pivot -= m[j, k] * m[j, k]
+        inverse_diagonal[j] = 0.0
+    for j in range(p):
+        pivot = m[j, j] - inverse_diagonal[j]
         if not pivot > 0.0:
             return False
         root = np.sqrt(pivot)
         inverse = 1.0 / root
         m[j, j] = root
         inverse_diagonal[j] = inverse
-        for i in range(j + 1, p):
+        i = j + 1
+        while i + 1 < p:
+            value0 = m[i, j]
+            value1 = m[i + 1, j]
+            for k in range(j):
+                x = m[j, k]
+                value0 -= m[i, k] * x
+                value1 -= m[i + 1, k] * x
+            value0 *= inverse
+            value1 *= inverse
+            m[i, j] = value0
+            m[i + 1, j] = value1
+            inverse_diagonal[i] += value0 * value0
+            inverse_diagonal[i + 1] += value1 * value1
+            i += 2
+        if i < p:
             value = m[i, j]
             for k in range(j):
                 value -= m[i, k] * m[j, k]
-            m[i, j] = value * inverse
+            value *= inverse
+            m[i, j] = value
+            inverse_diagonal[i] += value * value
     return True
 
 
 @_kernel
 def _cholesky_solve(factor: np.ndarray, inverse_diagonal: np.ndarray, p: int, rhs: np.ndarray,
                     out: np.ndarray) -> None:
-    """Solve (L L') out = rhs with the lower factor L of :func:`_cholesky`; both substitutions
-    read rows of L (L z = rhs by dot products, L' out = z by column updates)."""
-    for i in range(p):
+    """Solve (L L') out = rhs with the lower factor L of :func:`_cholesky`, two unknowns per pass:
+    L z = rhs by dot products with rows i, i + 1 of L, then L' out = z by column updates with
+    rows i, i - 1 of L."""
+    i = 0
+    while i + 1 < p:
+        value0 = rhs[i]
+        value1 = rhs[i + 1]
+        for k in range(i):
+            x = out[k]
+            value0 -= factor[i, k] * x
+            value1 -= factor[i + 1, k] * x
+        z = value0 * inverse_diagonal[i]
+        out[i] = z
+        out[i + 1] = (value1 - factor[i + 1, i] * z) * inverse_diagonal[i + 1]
+        i += 2
+    if i < p:
         value = rhs[i]
         for k in range(i):
             value -= factor[i, k] * out[k]
         out[i] = value * inverse_diagonal[i]
-    for step in range(p):  # L' out = z: column i of L' is row i of L
-        i = p - 1 - step
-        value = out[i] * inverse_diagonal[i]
-        out[i] = value
-        for k in range(i):
-            out[k] -= factor[i, k] * value
+    i = p - 1  # L' out = z: column i of L' is row i of L
+    while i >= 1:
+        x0 = out[i] * inverse_diagonal[i]
+        out[i] = x0
+        x1 = (out[i - 1] - factor[i, i - 1] * x0) * inverse_diagonal[i - 1]
+        out[i - 1] = x1
+        for k in range(i - 1):
+            out[k] -= factor[i, k] * x0 + factor[i - 1, k] * x1
+        i -= 2
+    if i == 0:
+        out[0] *= inverse_diagonal[0]
 
 
 @_kernel
@@ -309,11 +350,26 @@ def _crossover(zh: np.ndarray, n: int, d: int, c: float, a: np.ndarray, u: np.nd
         for j in range(d):
             value -= rows[r, j] * candidate[j]
         right[r - 1] = value
-        for col in range(1, r + 1):
+        col = 1
+        while col + 3 <= r:  # four entries per pass over the features (independent sums)
+            value0 = value1 = value2 = value3 = 0.0
+            for j in range(d):
+                x = rows[r, j]
+                value0 += x * rows[col, j]
+                value1 += x * rows[col + 1, j]
+                value2 += x * rows[col + 2, j]
+                value3 += x * rows[col + 3, j]
+            system[r - 1, col - 1] = value0
+            system[r - 1, col] = value1
+            system[r - 1, col + 1] = value2
+            system[r - 1, col + 2] = value3
+            col += 4
+        while col <= r:
             value = 0.0
             for j in range(d):
                 value += rows[r, j] * rows[col, j]
             system[r - 1, col - 1] = value
+            col += 1
     if k > 1:
         if not _cholesky(system, k - 1, inverse_diagonal):
             return False
@@ -702,66 +758,83 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
     n_pseudo = groups.shape[3]
     accuracy = np.zeros((n_pairs, n_times))
     iterations = np.empty((n_pairs * n_times, n_folds), dtype=np.int64)
+    p = n_channels + 1
     for pair in nb.prange(n_pairs):
-        samples = np.empty((2 * m, n_channels))
-        signed = np.empty((n_channels, 2 * m))  # y_i x_i, one row per channel
-        labels = np.empty(2 * m)
-        folds = np.empty(2 * m, dtype=np.int64)
-        train = np.empty(2 * m, dtype=np.int64)
-        zh = np.empty((n_channels + 1, 2 * m))
-        theta = np.empty(n_channels + 1)
+        # the pair's samples sorted by held-out fold (stable, as the other back ends): ordered[:d]
+        # holds y_i x_i, ordered[d] y_i, one column per sample; fold f is the block
+        # bounds[f]:bounds[f + 1], so each training set is two contiguous copies
+        ordered = np.empty((p, 2 * m))
+        bounds = np.empty(n_folds + 1, dtype=np.int64)
+        mean = np.empty(n_channels)
+        zh = np.empty((p, 2 * m))
+        theta = np.empty(p)
         breakpoints = np.empty(2 * m)
         warm_margins = np.empty(2 * m)
+        decisions = np.empty(2 * m)
         work, vectors, squares, state, free, single = _workspace(2 * m, n_channels)
         for t in range(n_times):
             job = pair * n_times + t
-            samples[:, :] = 0.0
+            bounds[:] = 0
+            for side in range(2):
+                for k in range(m):
+                    bounds[test_fold[t, pair, side, k] + 1] += 1
+            for fold in range(n_folds):
+                bounds[fold + 1] += bounds[fold]
             for side in range(2):
                 image = pair_images[pair, side]
+                label = -1.0 if side == 0 else 1.0
                 for k in range(m):
-                    row = side * m + k
-                    for g in range(n_pseudo):
-                        trial = groups[pair, side, k, g]
+                    fold = test_fold[t, pair, side, k]
+                    column = bounds[fold]
+                    bounds[fold] += 1
+                    if n_pseudo == 1:  # single trials
+                        trial = groups[pair, side, k, 0]
                         for ch in range(n_channels):
-                            samples[row, ch] += data[image, t, trial, ch]
-                    for ch in range(n_channels):
-                        samples[row, ch] /= n_pseudo
-                    labels[row] = -1.0 if side == 0 else 1.0
-                    folds[row] = test_fold[t, pair, side, k]
-            for row in range(2 * m):
-                for ch in range(n_channels):
-                    signed[ch, row] = labels[row] * samples[row, ch]
+                            ordered[ch, column] = label * data[image, t, trial, ch]
+                    else:
+                        mean[:] = 0.0
+                        for g in range(n_pseudo):
+                            trial = groups[pair, side, k, g]
+                            for ch in range(n_channels):
+                                mean[ch] += data[image, t, trial, ch]
+                        for ch in range(n_channels):
+                            ordered[ch, column] = label * (mean[ch] / n_pseudo)
+                    ordered[n_channels, column] = label
+            for fold in range(n_folds - 1, -1, -1):  # undo the shift of the placement above
+                bounds[fold + 1] = bounds[fold]
+            bounds[0] = 0
             total = 0.0
             for fold in range(n_folds):
-                n_train = 0
-                for row in range(2 * m):
-                    if folds[row] != fold:
-                        train[n_train] = row
-                        n_train += 1
-                for ch in range(n_channels):  # contiguous rows of zh
-                    for k in range(n_train):
-                        zh[ch, k] = signed[ch, train[k]]
-                for k in range(n_train):
-                    zh[n_channels, k] = labels[train[k]]
+                first = bounds[fold]
+                last = bounds[fold + 1]
+                n_train = 2 * m - (last - first)
+                for j in range(p):  # everything but the held-out block, in order
+                    for k in range(first):
+                        zh[j, k] = ordered[j, k]
+                    for k in range(last, 2 * m):
+                        zh[j, k - (last - first)] = ordered[j, k]
                 # warm start from the previous solution: the previous fold's, or for the first fold
                 # the last fold's of the previous time point (the same two images)
                 warm = accelerated and (fold > 0 or t > 0)
                 if warm:  # margins of this fold's training samples under that (w, b)
                     warm_margins[:n_train] = 0.0
-                    _expand(zh, n_channels + 1, n_train, theta, warm_margins)
+                    _expand(zh, p, n_train, theta, warm_margins)
                 iterations[job, fold] = _fit_one(zh, n_train, n_channels, c, theta, breakpoints,
                                                  warm_margins, warm, accelerated, work, vectors,
                                                  squares, state, free, single)
+                # held out: decision b + x . w = b + y (y x) . w (y = +-1, so exactly x . w)
+                n_test = last - first
+                decisions[:n_test] = 0.0
+                for ch in range(n_channels):
+                    weight = theta[ch]
+                    for k in range(n_test):
+                        decisions[k] += ordered[ch, first + k] * weight
                 correct = 0
-                n_test = 0
-                for row in range(2 * m):
-                    if folds[row] == fold:
-                        decision = theta[n_channels]
-                        for ch in range(n_channels):
-                            decision += samples[row, ch] * theta[ch]
-                        if (decision > 0.0) == (labels[row] > 0.0):
-                            correct += 1
-                        n_test += 1
+                for k in range(n_test):
+                    label = ordered[n_channels, first + k]
+                    decision = theta[n_channels] + label * decisions[k]
+                    if (decision > 0.0) == (label > 0.0):
+                        correct += 1
                 total += correct / n_test
             accuracy[pair, t] = total / n_folds
     return accuracy, iterations
