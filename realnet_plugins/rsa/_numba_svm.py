@@ -765,6 +765,7 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
         # bounds[f]:bounds[f + 1], so each training set is two contiguous copies
         ordered = np.empty((p, 2 * m))
         bounds = np.empty(n_folds + 1, dtype=np.int64)
+        cursor = np.empty(n_folds, dtype=np.int64)  # next free column of each fold's block
         mean = np.empty(n_channels)
         zh = np.empty((p, 2 * m))
         theta = np.empty(p)
@@ -780,13 +781,14 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
                     bounds[test_fold[t, pair, side, k] + 1] += 1
             for fold in range(n_folds):
                 bounds[fold + 1] += bounds[fold]
+            cursor[:] = bounds[:n_folds]
             for side in range(2):
                 image = pair_images[pair, side]
                 label = -1.0 if side == 0 else 1.0
                 for k in range(m):
                     fold = test_fold[t, pair, side, k]
-                    column = bounds[fold]
-                    bounds[fold] += 1
+                    column = cursor[fold]
+                    cursor[fold] += 1
                     if n_pseudo == 1:  # single trials
                         trial = groups[pair, side, k, 0]
                         for ch in range(n_channels):
@@ -800,9 +802,6 @@ def pair_fold_accuracies(data: np.ndarray, pair_images: np.ndarray, groups: np.n
                         for ch in range(n_channels):
                             ordered[ch, column] = label * (mean[ch] / n_pseudo)
                     ordered[n_channels, column] = label
-            for fold in range(n_folds - 1, -1, -1):  # undo the shift of the placement above
-                bounds[fold + 1] = bounds[fold]
-            bounds[0] = 0
             total = 0.0
             for fold in range(n_folds):
                 first = bounds[fold]
