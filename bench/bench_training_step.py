@@ -70,6 +70,43 @@ def load_reference(path: Path):
     return module
 
 
+class _Bench:
+    """The step of K CORnet-S ReAlnets trained together (K = 1: one model), fed as in training, on random data."""
+
+    def __init__(self, k: int, batch: int, image_size: int, compile_mode: str, device: torch.device) -> None:
+        torch.manual_seed(0)
+        rng = np.random.default_rng(0)
+        self.device = device
+        self.batch = batch
+        cuda = device.type == "cuda"
+        models = [ReAlnet("cornet_s", image_size=image_size).to(device) for _ in range(k)]
+        images = rng.integers(0, 256, size=(N_CACHED_IMAGES, image_size, image_size, 3), dtype=np.uint8)
+        pairs = [np.arange(N_CACHED_IMAGES)] * k
+        eeg = [rng.normal(size=(N_CACHED_IMAGES, 340)).astype(np.float32) for _ in range(k)]
+        labels = [rng.integers(0, 1000, size=N_CACHED_IMAGES) for _ in range(k)]
+        data = DeviceData.from_arrays(images, pairs, eeg, labels, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                                      device=device, dtype=torch.float32)
+        # Eager K > 1 runs in float32: bf16 autocast does not compose with eager vmap BatchNorm (see training.loop).
+        self.amp = cuda and (k == 1 or compile_mode != "off")
+        self.step = make_step(models, [Objective.for_variant("realnet", 100.0)] * k, data, batch_size=batch, lr=2e-5,
+                              amp=self.amp, channels_last=cuda, compile_mode=compile_mode)
+        self.order = torch.stack([torch.randperm(N_CACHED_IMAGES, device=device) for _ in range(k)])
+        self.n_batches = N_CACHED_IMAGES // batch
+        self.losses = torch.zeros(k, 4, dtype=torch.float64, device=device)
+        self.done = 0
+
+    def run(self, n: int) -> None:
+        """``n`` more steps (no synchronisation)."""
+        for _ in range(n):
+            lo = (self.done % self.n_batches) * self.batch
+            self.losses.add_(self.step(self.order[:, lo:lo + self.batch]))
+            self.done += 1
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
 def _timed_steps(k: int, batch: int, image_size: int, compile_mode: str, steps: int, warmup: int,
                  device: torch.device, before_timing: Callable[[], None] | None = None) -> tuple[float, float, bool]:
     """Build the step of K CORnet-S ReAlnets trained together (K = 1: one model), warm it up, time ``steps`` steps.
@@ -83,41 +120,96 @@ def _timed_steps(k: int, batch: int, image_size: int, compile_mode: str, steps: 
         system-wide monotonic clock on Linux, so comparable across processes) and whether bf16
         autocast was on.
     """
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    cuda = device.type == "cuda"
-    models = [ReAlnet("cornet_s", image_size=image_size).to(device) for _ in range(k)]
-    images = rng.integers(0, 256, size=(N_CACHED_IMAGES, image_size, image_size, 3), dtype=np.uint8)
-    pairs = [np.arange(N_CACHED_IMAGES)] * k
-    eeg = [rng.normal(size=(N_CACHED_IMAGES, 340)).astype(np.float32) for _ in range(k)]
-    labels = [rng.integers(0, 1000, size=N_CACHED_IMAGES) for _ in range(k)]
-    data = DeviceData.from_arrays(images, pairs, eeg, labels, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                                  device=device, dtype=torch.float32)
-    # Eager K > 1 runs in float32: bf16 autocast does not compose with eager vmap BatchNorm (see training.loop).
-    amp = cuda and (k == 1 or compile_mode != "off")
-    step = make_step(models, [Objective.for_variant("realnet", 100.0)] * k, data, batch_size=batch, lr=2e-5,
-                     amp=amp, channels_last=cuda, compile_mode=compile_mode)
-    order = torch.stack([torch.randperm(N_CACHED_IMAGES, device=device) for _ in range(k)])
-    n_batches = N_CACHED_IMAGES // batch
-    losses = torch.zeros(k, 4, dtype=torch.float64, device=device)
-
-    def run(n: int, offset: int) -> None:
-        for i in range(n):
-            lo = ((offset + i) % n_batches) * batch
-            losses.add_(step(order[:, lo:lo + batch]))
-
-    run(warmup, 0)
-    if cuda:
-        torch.cuda.synchronize(device)
+    bench = _Bench(k, batch, image_size, compile_mode, device)
+    bench.run(warmup)
+    bench.synchronize()
     if before_timing is not None:
         before_timing()
     started = time.perf_counter()
-    run(steps, warmup)
-    if cuda:
-        torch.cuda.synchronize(device)
+    bench.run(steps)
+    bench.synchronize()
     ended = time.perf_counter()
-    assert torch.isfinite(losses).all(), "non-finite loss"
-    return started, ended, amp
+    assert torch.isfinite(bench.losses).all(), "non-finite loss"
+    return started, ended, bench.amp
+
+
+#: Kernel-name patterns → the part of the step they belong to (first match wins; names are lower-cased).
+KERNEL_KINDS: tuple[tuple[str, str], ...] = (
+    ("adam", "optimizer"),
+    ("wgrad", "conv weight gradient"),
+    ("dgrad", "conv input gradient"),
+    ("triton_red_", "inductor reduction (BatchNorm statistics, sums)"),
+    ("triton_per_", "inductor reduction (BatchNorm statistics, sums)"),
+    ("triton_poi_", "inductor pointwise (BatchNorm apply, ReLU, casts)"),
+    ("triton_", "inductor template (matrix product, convolution)"),
+    ("fprop", "convolution forward"),
+    ("conv", "convolution (library, direction not in the name)"),
+    ("xmma", "convolution or matrix product (library)"),
+    ("gemm", "convolution or matrix product (library)"),
+    ("cutlass", "convolution or matrix product (library)"),
+    ("nchwtonhwc", "layout conversion"),
+    ("nhwctonchw", "layout conversion"),
+    ("elementwise", "eager pointwise"),
+    ("reduce", "eager reduction"),
+    ("memcpy", "copies"),
+    ("memset", "copies"),
+)
+
+
+def kernel_kind(name: str) -> str:
+    """The part of the step a kernel (or, on a CPU, an operator) of this name belongs to."""
+    lowered = name.lower()
+    return next((kind for pattern, kind in KERNEL_KINDS if pattern in lowered), "other")
+
+
+def profile_step(batch: int, image_size: int, compile_mode: str, steps: int, warmup: int, device: torch.device,
+                 top: int = 25) -> dict:
+    """Where one single-model step's time goes: ``torch.profiler`` over ``steps`` steps after ``warmup``.
+
+    On CUDA the device kernels are summed by name and by :func:`kernel_kind`; on a CPU the
+    operators' self time is. ``busy_ms_per_step`` against ``wall_ms_per_step`` tells whether the
+    step is bound by the device's kernels (close to 1) or by launching them (far below 1).
+    Profile with compile "default": CUDA-graph replays hide which operator launched a kernel, and
+    the kernels are the same.
+
+    Returns:
+        one JSON-able row: ``"loop": "profile"``, per-step milliseconds by kind and the ``top``
+        kernels (name cut to 120 characters, milliseconds per step, calls per step).
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    bench = _Bench(1, batch, image_size, compile_mode, device)
+    bench.run(warmup)
+    bench.synchronize()
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        started = time.perf_counter()
+        bench.run(steps)
+        bench.synchronize()
+        wall = time.perf_counter() - started
+    totals: dict[str, list[float]] = {}
+    for event in prof.events():
+        on_device = cuda and event.device_type != torch.autograd.DeviceType.CPU
+        if cuda != on_device:
+            continue
+        spent = event.self_device_time_total if cuda else event.self_cpu_time_total  # microseconds
+        entry = totals.setdefault(event.name, [0.0, 0])
+        entry[0] += spent
+        entry[1] += 1
+    busy = sum(t for t, _ in totals.values())
+    by_kind: dict[str, float] = {}
+    for name, (spent, _) in totals.items():
+        by_kind[kernel_kind(name)] = by_kind.get(kernel_kind(name), 0.0) + spent
+    per_step = 1e-3 / steps  # microseconds in all → milliseconds per step
+    ranked = sorted(totals.items(), key=lambda item: -item[1][0])[:top]
+    return {"loop": "profile", "compile": compile_mode, "batch": batch, "image_size": image_size, "steps": steps,
+            "unit": "device kernels" if cuda else "CPU operators (self time)",
+            "wall_ms_per_step": round(wall * 1e3 / steps, 3), "busy_ms_per_step": round(busy * per_step, 3),
+            "by_kind_ms_per_step": {kind: round(t * per_step, 3) for kind, t in
+                                    sorted(by_kind.items(), key=lambda item: -item[1])},
+            "top": [{"name": name[:120], "ms_per_step": round(spent * per_step, 4), "calls_per_step": calls / steps}
+                    for name, (spent, calls) in ranked]}
 
 
 def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: int, warmup: int,
@@ -132,23 +224,31 @@ def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: 
             "s_per_step": round(elapsed / steps, 4)}
 
 
-def _set_up_device(device: torch.device) -> None:
-    """cuDNN autotuning on, TF32 off (the rows compare float32 and bf16 work, never TF32)."""
+def _set_up_device(device: torch.device, cudnn_limit: int | None = None) -> None:
+    """cuDNN autotuning on, TF32 off (the rows compare float32 and bf16 work, never TF32).
+
+    Args:
+        cudnn_limit: how many convolution algorithms cuDNN's autotuner tries per shape (0: all);
+            None leaves torch's default (10). cuDNN caches its choice per shape for the process, so
+            compare limits in separate runs.
+    """
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+        if cudnn_limit is not None:
+            torch.backends.cudnn.benchmark_limit = cudnn_limit
 
 
 def _timing_process(index: int, barrier: Any, results: Any, batch: int, image_size: int, compile_mode: str,
-                    steps: int, warmup: int, device: str, threads: int) -> None:
+                    steps: int, warmup: int, device: str, threads: int, cudnn_limit: int | None) -> None:
     """One process of a ``--processes`` row: time the single-model step.
 
     Puts ``(index, (started, ended, amp))`` on ``results``, or ``(index, error text)``.
     """
     try:
         torch.set_num_threads(threads)
-        _set_up_device(torch.device(device))
+        _set_up_device(torch.device(device), cudnn_limit)
         results.put((index, _timed_steps(1, batch, image_size, compile_mode, steps, warmup, torch.device(device),
                                          before_timing=barrier.wait)))
     except Exception as e:  # noqa: BLE001 - reported by the parent, which goes on
@@ -172,7 +272,8 @@ def processes_step(processes: int, batch: int, image_size: int, compile_mode: st
     barrier = context.Barrier(processes)
     results = context.Queue()
     workers = [context.Process(target=_timing_process, args=(i, barrier, results, batch, image_size, compile_mode,
-                                                             steps, warmup, str(device), threads))
+                                                             steps, warmup, str(device), threads,
+                                                             torch.backends.cudnn.benchmark_limit))
                for i in range(processes)]
     for worker in workers:
         worker.start()
@@ -220,6 +321,14 @@ def main(argv: list[str] | None = None) -> int:
                              "given (e.g. 1 2 4; on CUDA start NVIDIA MPS first: nvidia-cuda-mps-control -d); "
                              "each process gets threads // P CPU threads")
     parser.add_argument("--reference", type=Path, default=REPO.parent / "shared" / "bench" / "reference_step.py")
+    parser.add_argument("--cudnn-benchmark-limit", type=int, default=None, metavar="N",
+                        help="convolution algorithms cuDNN's autotuner tries per shape, 0 = all (default: torch's, 10)")
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="also profile STEPS single-model steps at batch 16, 224 px: device time by kernel kind "
+                             "and the top kernels (default: off)")
+    parser.add_argument("--profile-compile", default="default",
+                        help="compile mode of the profiled step (default: %(default)s; CUDA-graph replays hide "
+                             "which operator launched a kernel)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
@@ -235,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         ks = [int(k) for k in args.models.split(",")] if args.models else ([2, 4, 8] if cuda else [2])
     if any(p < 1 for p in args.processes):
         parser.error(f"--processes values must be at least 1, got {args.processes}")
-    _set_up_device(device)
+    if args.cudnn_benchmark_limit is not None and args.cudnn_benchmark_limit < 0:
+        parser.error(f"--cudnn-benchmark-limit must be 0 (all) or more, got {args.cudnn_benchmark_limit}")
+    _set_up_device(device, args.cudnn_benchmark_limit)
 
     reference = load_reference(args.reference)
     rows = []
@@ -249,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     record({"loop": "reference", **ref})
     plans = [(1, 16, 224, mode) for mode in modes] + [(k, 16, 224, mode) for k in ks for mode in modes]
     if args.image_size:
-        plans += [(1, 16, args.image_size, modes[0])] + [(max(ks), 16, args.image_size, modes[0])] * bool(ks)
+        plans += [(1, 16, args.image_size, modes[0])] + ([(max(ks), 16, args.image_size, modes[0])] if ks else [])
     for k, batch, size, mode in plans:
         try:
             record(project_step(k, batch, size, mode, steps, warmup, device))
@@ -264,12 +375,18 @@ def main(argv: list[str] | None = None) -> int:
             for processes in args.processes:
                 threads = max(1, torch.get_num_threads() // processes)
                 record(processes_step(processes, 16, size, mode, steps, warmup, device, threads, ref["img_per_s"]))
+    if args.profile:
+        try:
+            record(profile_step(16, 224, args.profile_compile, args.profile, warmup, device))
+        except Exception as e:  # report and go on
+            record({"loop": "profile", "compile": args.profile_compile, "error": repr(e)[:300]})
     ok = [r for r in rows if r["loop"] == "project" and "img_per_s" in r and r["image_size"] == 224]
     single = max((r for r in ok if r["models"] == 1), key=lambda r: r["img_per_s"], default=None)
     together = max((r for r in ok if r["models"] > 1), key=lambda r: r["img_per_s"], default=None)
     best = max(ok, key=lambda r: r["img_per_s"], default=None)
     summary = {"device": torch.cuda.get_device_name(device) if cuda else "cpu", "torch": torch.__version__,
                "threads": torch.get_num_threads(), "reference_img_per_s": ref["img_per_s"],
+               "cudnn_benchmark_limit": torch.backends.cudnn.benchmark_limit if cuda else None,
                "reference_subject_30ep_min": _sig(IMAGES_PER_SUBJECT_RUN / ref["img_per_s"] / 60)}
     if single:
         summary.update({

@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "sweep": ("realnet_plugins.training.cli", "train every subject × variant of a list, resuming finished ones"),
     "package": ("realnet_plugins.commands.package", "turn downloaded THINGS-EEG2 / Shen2019 files into assemblies and RDMs"),
     "demo": ("realnet_plugins.commands.demo", "run the whole pipeline on a generated miniature world"),
+    "score": ("realnet_plugins.commands.score", "score models on benchmarks through Brain-Score, once (cached)"),
     "report": ("realnet_plugins.commands.report", "reproduce the paper's analyses and figures from scores"),
     "verify-paper": ("realnet_plugins.commands.report",
                      "recompute the paper's headline numbers from the scores and print them beside the paper's"),

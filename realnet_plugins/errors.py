@@ -25,3 +25,7 @@ class CheckpointError(RealnetError, ValueError):
 
 class UnsafePickleError(DataFormatError):
     """A pickled file asks to build an object outside the small allowed set; nothing was run."""
+
+
+class UsageError(RealnetError, ValueError):
+    """A request names nothing to work on, or something that does not exist (a model, a benchmark)."""

@@ -147,3 +147,30 @@ def test_score_returns_documented_scores_for_a_realnet_on_fixture_eeg_and_fmri(p
         assert entry["unbounded"] == pytest.approx(entry["raw_summary"] / entry["ceiling"])
         assert entry["value"] == pytest.approx(min(max(entry["unbounded"], 0.0), 1.0))
         assert entry["presentation"].startswith("full-field")
+
+
+def test_realnet_score_command_scores_through_brainscore_once_then_reads_the_store(packaged, tmp_path):
+    write_fixture_checkpoint("realnet_s01", image_size=32, seed=2)
+    table = tmp_path / "scores.csv"
+    res = run_fresh(f"""
+        import json
+        from brainscore_vision import score
+        from realnet_plugins.cli import main
+        codes = [main(['score', '--models', 'realnet_s01', '--benchmarks', 'Shen2019.natural-rsa',
+                       '--csv', {str(table)!r}, '--quiet']) for _ in range(2)]
+        direct = float(score('realnet_s01', 'Shen2019.natural-rsa'))
+        print(json.dumps({{"codes": codes, "direct": direct}}))
+    """, home=packaged, cwd=tmp_path, extra_env={"REALNET_BS_BATCH_SIZE": "8"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["codes"] == [0, 0]
+    assert "1 computed, 0 from the store, 0 failed" in res.stdout
+    assert "0 computed, 1 from the store, 0 failed" in res.stdout  # the second run read the stored score
+    import pandas as pd
+
+    written = pd.read_csv(table)
+    assert written[["model", "benchmark", "source"]].values.tolist() == [
+        ["realnet_s01", "Shen2019.natural-rsa", "stored"]]
+    # the stored score is Brain-Score's own score of the same model and benchmark
+    assert written["score"][0] == pytest.approx(result["direct"], rel=1e-9)
+    assert len(list((packaged / "scores" / "Shen2019.natural-rsa").glob("realnet_s01--*.json"))) == 1

@@ -22,7 +22,7 @@ import xarray as xr
 from scipy import stats as scipy_stats
 
 from realnet_plugins.analysis.dimensions import dimension_rdms, partial_spearman
-from realnet_plugins.errors import DataFormatError
+from realnet_plugins.errors import DataFormatError, UsageError
 from realnet_plugins.checkpoints import CheckpointMeta
 from realnet_plugins.identifiers import parse_identifier
 from realnet_plugins.paths import checkpoints_dir
@@ -31,7 +31,7 @@ from realnet_plugins.report import figures as fg
 from realnet_plugins.report.build import build_report
 from realnet_plugins.report.imagenet import read_labelled_folder, top_k_accuracy
 from realnet_plugins.report.rdms import RDM_LAYERS, LayerRDMs, RDMStore, StimulusImages
-from realnet_plugins.report.scores import ScoreRecord, ScoreStore, array_from_record, array_record
+from realnet_plugins.report.scores import ScoreRecord, ScoreStore, array_from_record, array_record, score_table
 from realnet_plugins.report.selection import group_models, resolve_models
 from realnet_plugins.report.verify_paper import PAPER_VALUES, verify_paper, windows_text
 
@@ -240,6 +240,83 @@ def test_score_record_round_trips_through_json_with_raw_values_and_nan(world):
     assert np.isnan(back.value) and back.attrs == record.attrs
     xr.testing.assert_identical(back.raw, raw.astype(float))
     xr.testing.assert_identical(array_from_record(array_record(raw)), raw)
+
+
+# ---------------------------------------------------------------- realnet score (the score table)
+
+EEG, NATURAL, GEIRHOS = "ThingsEEG2-temporal_rsa", "Shen2019.natural-rsa", "Geirhos2021-error_consistency"
+
+
+def _fake_store(scorer: FakeScorer, root: Path | None = None) -> ScoreStore:
+    return ScoreStore(root=root, scorer=scorer, data_fingerprint=lambda benchmark: "package-1")
+
+
+def test_score_table_scores_each_pair_once_and_reads_it_back_from_the_store(world):
+    scorer = FakeScorer()
+    table = score_table(["realnet_s*", "realnet_base_cornet_s"], [EEG, NATURAL, EEG], store=_fake_store(scorer))
+    expected_models = ids("realnet", 4) + ["realnet_base_cornet_s"]
+    assert table.table["model"].tolist() == [m for m in expected_models for _ in (EEG, NATURAL)]
+    assert table.table["benchmark"].tolist() == [EEG, NATURAL] * 5  # the repeated benchmark is scored once
+    assert (table.computed, table.stored, table.failed) == (10, 0, 0) and len(scorer.calls) == 10
+    assert set(table.table["source"]) == {"computed"} and set(table.table["error"]) == {""}
+    # the values are the scorer's: the (ceiled) score, the ceiling and the raw summary where reported
+    reference = FakeScorer()
+    for row in table.table.itertuples():
+        score = reference(row.model, row.benchmark)
+        assert row.score == pytest.approx(float(score.values), rel=1e-12)
+        if row.benchmark == EEG:
+            assert row.ceiling == 0.5 and row.raw == pytest.approx(score.attrs["raw_summary"], rel=1e-12)
+        else:
+            assert np.isnan(row.ceiling) and np.isnan(row.raw)
+    again = score_table(["realnet_s*", "realnet_base_cornet_s"], [EEG, NATURAL], store=_fake_store(scorer))
+    assert len(scorer.calls) == 10 and (again.computed, again.stored) == (0, 10)
+    assert set(again.table["source"]) == {"stored"}
+    pd.testing.assert_frame_equal(again.table.drop(columns="source"), table.table.drop(columns="source"))
+    text = again.format()
+    assert text.splitlines()[0].split() == ["model", "benchmark", "score", "ceiling", "raw", "source", "error"]
+    assert f"{table.table['score'][0]:.4f}" in text and "—" in text
+
+
+def test_score_table_records_failures_with_keep_going_and_raises_without(world, tmp_path):
+    scorer = FakeScorer()
+    table = score_table(ids("realnet", 2), [NATURAL, GEIRHOS], store=_fake_store(scorer), keep_going=True)
+    failed = table.table[table.table["source"] == "failed"]
+    assert failed["benchmark"].tolist() == [GEIRHOS, GEIRHOS] and table.failed == 2 and table.computed == 2
+    assert all("OSError: no network" in reason for reason in failed["error"]) and failed["score"].isna().all()
+    calls = len(scorer.calls)
+    again = score_table(ids("realnet", 2), [NATURAL, GEIRHOS], store=_fake_store(scorer), keep_going=True)
+    assert len(scorer.calls) == calls and again.failed == 2 and "--retry-failed" in again.table["error"].iloc[1]
+    with pytest.raises(OSError, match="no network"):
+        score_table(["realnet_s03"], [GEIRHOS], store=_fake_store(FakeScorer(), tmp_path / "fresh"))
+
+
+def test_score_table_with_nothing_to_score_says_why(world):
+    with pytest.raises(UsageError, match="no model to score: 'realnet_nomse_s\\*' matches no checkpoint"):
+        score_table(["realnet_nomse_s*"], [EEG], store=_fake_store(FakeScorer()))
+    with pytest.raises(UsageError, match="no benchmark to score"):
+        score_table(["realnet_s01"], [], store=_fake_store(FakeScorer()))
+
+
+def test_score_command_prints_the_table_writes_csv_and_fails_on_a_failed_score(world, tmp_path, monkeypatch, capsys):
+    from realnet_plugins.cli import main
+    from realnet_plugins.report import scores
+
+    scorer = FakeScorer()
+    monkeypatch.setattr(scores, "ScoreStore", lambda: _fake_store(scorer))
+    out = tmp_path / "scores.csv"
+    assert main(["score", "--models", "realnet_s01", "realnet_s02", "--benchmarks", EEG, "--csv", str(out),
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "2 computed, 0 from the store, 0 failed" in printed and f"wrote {out}" in printed
+    written = pd.read_csv(out, keep_default_na=False)
+    assert written["model"].tolist() == ["realnet_s01", "realnet_s02"] and list(written.columns) == [
+        "model", "benchmark", "score", "ceiling", "raw", "source", "error"]
+    assert written["score"].tolist() == pytest.approx([float(FakeScorer()(m, EEG).values) for m in ids("realnet", 2)])
+    assert main(["score", "--models", "realnet_s01", "--benchmarks", EEG, GEIRHOS, "--keep-going", "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "0 computed, 1 from the store, 1 failed" in printed and "no network" in printed
+    assert main(["score", "--models", "realnet_nomse_s*", "--quiet"]) == 1
+    assert "realnet score: error: no model to score" in capsys.readouterr().err
 
 
 def test_a_record_of_another_format_is_refused_with_advice():

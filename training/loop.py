@@ -146,7 +146,8 @@ class TrainConfig:
         device: ``"cuda"``, ``"cuda:1"``, ``"cpu"``...; None: CUDA if available.
         amp: bf16 autocast; None: on for CUDA (CUDA only).
         channels_last: NHWC memory format; None: on for CUDA.
-        compile: ``"off"``, ``"default"`` or ``"reduce-overhead"`` (torch.compile mode).
+        compile: ``"off"``, ``"default"``, ``"reduce-overhead"`` or ``"max-autotune"`` (torch.compile
+            mode; the last two replay CUDA graphs).
         max_steps: stop after this many optimisation steps in total (tests, benchmarks); the
             checkpoint records it.
         log_every: steps per ``log.jsonl`` line (the only host synchronisation of the loop).

@@ -18,13 +18,15 @@ where a model has no EEG head) and never synchronises with the host.
   the stacked tensors is K independent Adams. Results equal separate runs up to floating-point
   reassociation.
 
-``torch.compile`` (``compile_mode`` "default" or "reduce-overhead") compiles the gather + forward
-+ loss function for full batches with static shapes (``dynamic=False``); the epoch's last,
-partial batch runs the same function uncompiled, so no epoch triggers a recompilation and the loss
-of that batch stays exact (no padding). With "reduce-overhead" (CUDA graphs) each step first calls
-``torch.compiler.cudagraph_mark_step_begin()``, the step's outputs are copied out before the
-next replay, and the data tables (and a stacked model's weights) are marked as static addresses so
-that replays do not copy them.
+``torch.compile`` (``compile_mode`` "default", "reduce-overhead" or "max-autotune") compiles the
+gather + forward + loss function for full batches with static shapes (``dynamic=False``); the
+epoch's last, partial batch runs the same function uncompiled, so no epoch triggers a
+recompilation and the loss of that batch stays exact (no padding). "reduce-overhead" and
+"max-autotune" replay CUDA graphs ("max-autotune" also benchmarks Triton templates against the
+library kernels for every matrix product and forward convolution, which makes its first step take
+minutes): each step first calls ``torch.compiler.cudagraph_mark_step_begin()``, the step's outputs
+are copied out before the next replay, and the data tables (and a stacked model's weights) are
+marked as static addresses so that replays do not copy them.
 """
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ from .objective import LossParts, Objective, loss_parts
 __all__ = ["COMPILE_MODES", "LOSS_COLUMNS", "DeviceData", "SingleModelStep", "StackedModelsStep", "make_step"]
 
 #: Accepted values of ``compile_mode``.
-COMPILE_MODES: tuple[str, ...] = ("off", "default", "reduce-overhead")
+COMPILE_MODES: tuple[str, ...] = ("off", "default", "reduce-overhead", "max-autotune")
+#: The modes that replay CUDA graphs (on CUDA devices).
+CUDA_GRAPH_MODES: frozenset[str] = frozenset({"reduce-overhead", "max-autotune"})
 #: Columns of a step's (K, 4) loss tensor.
 LOSS_COLUMNS: tuple[str, ...] = ("loss", "classification", "mse", "contrastive")
 
@@ -185,7 +189,7 @@ class _StepBase:
     def _mark_static(self, tensors: Sequence[torch.Tensor]) -> None:
         """Tell CUDA graphs that these tensors keep their address: without this, every replay would
         first copy them (the whole image cache, a stacked model's weights) into the graph's inputs."""
-        if self.compile_mode == "reduce-overhead":
+        if self.compile_mode in CUDA_GRAPH_MODES:
             for tensor in tensors:
                 torch._dynamo.mark_static_address(tensor)
 
@@ -203,7 +207,7 @@ class _StepBase:
         """One optimisation step on the pairs ``index`` (K, B) → loss parts (K, 4), on the device."""
         full = index.shape[1] == self.batch_size
         if full and self._compiled is not None:
-            if self.compile_mode == "reduce-overhead":
+            if self.compile_mode in CUDA_GRAPH_MODES:
                 torch.compiler.cudagraph_mark_step_begin()
             parts = self._compiled(index)
         else:

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, UsageError
 from ..paths import realnet_home
 from ..storage import atomic_write, fingerprint
 from .selection import ReportModel
@@ -237,6 +237,8 @@ class ScoreStore:
         self._versions: dict[str, str] = {}
         self.computed = 0
         self.loaded = 0
+        #: keys of the records this store computed (not read back)
+        self.computed_keys: set[str] = set()
 
     @property
     def scorer(self) -> Scorer:
@@ -287,6 +289,7 @@ class ScoreStore:
         with atomic_write(self.path(parts["model_identifier"], benchmark_identifier, key), "w") as f:
             json.dump(record.to_json(), f, indent=1)
         self.computed += 1
+        self.computed_keys.add(key)
         return record
 
     def _failure_paths(self, parts: Mapping[str, str]) -> tuple[Path, Path]:
@@ -387,3 +390,109 @@ class ScoreStore:
             for stale in self._failure_paths(self.key_parts(model, benchmark)):
                 stale.unlink(missing_ok=True)
         return records, failures
+
+
+#: The paper's neural benchmarks: what ``realnet score`` scores when no benchmark is named.
+PAPER_NEURAL_BENCHMARKS: tuple[str, ...] = (EEG_BENCHMARK, *FMRI_BENCHMARKS.values())
+#: Columns of :attr:`ScoreTable.table`.
+SCORE_COLUMNS: tuple[str, ...] = ("model", "benchmark", "score", "ceiling", "raw", "source", "error")
+
+
+@dataclass
+class ScoreTable:
+    """Scores of models on benchmarks (see :func:`score_table`).
+
+    Attributes:
+        table: one row per (model, benchmark), in request order, columns :data:`SCORE_COLUMNS`:
+            ``score`` the (ceiling-normalised) score, ``ceiling`` and ``raw`` (the unnormalised
+            summary) where the benchmark reports them (NaN otherwise), ``source`` ``"computed"``,
+            ``"stored"`` or ``"failed"``, ``error`` the failure's reason ("" otherwise).
+        notes: names that matched no checkpoint and were left out.
+        computed, stored, failed: how many rows were scored now, read from the store, or failed.
+    """
+
+    table: Any
+    notes: list[str]
+    computed: int
+    stored: int
+    failed: int
+
+    def format(self) -> str:
+        """The table as aligned text (scores to four decimals; failures with their reason)."""
+        if not len(self.table):
+            return "no scores"
+        shown = self.table.assign(**{
+            column: [("—" if not np.isfinite(v) else f"{v:.4f}") for v in self.table[column]]
+            for column in ("score", "ceiling", "raw")
+        })
+        widths = {column: max(len(column), *(len(str(v)) for v in shown[column]))
+                  for column in ("model", "benchmark", "score", "ceiling", "raw", "source")}
+        lines = ["  ".join(f"{column:<{widths[column]}}" for column in widths) + "  error"]
+        for _, row in shown.iterrows():
+            lines.append("  ".join(f"{str(row[column]):<{widths[column]}}" for column in widths)
+                         + (f"  {row['error']}" if row["error"] else ""))
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def _attr_number(attrs: Mapping[str, Any], name: str) -> float:
+    value = attrs.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
+
+
+def score_table(names: Sequence[str], benchmarks: Sequence[str] = PAPER_NEURAL_BENCHMARKS, *,
+                store: ScoreStore | None = None, keep_going: bool = False, retry_failed: bool = False,
+                progress: bool | None = None) -> ScoreTable:
+    """Score models on benchmarks through Brain-Score, each (model, checkpoint, benchmark, data) once.
+
+    Scores already in the store (``$REALNET_HOME/scores``, keyed by the checkpoint's sha256, the
+    benchmark's version and the packaged data's fingerprint) are read back, not recomputed.
+
+    Args:
+        names: paper identifiers (``realnet_s01``), groups (``realnet_s*``: the trained or imported
+            ones) or other Brain-Score model identifiers (``alexnet``).
+        benchmarks: benchmark identifiers (default: :data:`PAPER_NEURAL_BENCHMARKS`).
+        store: where scores are kept and how missing ones are computed (default: a
+            :class:`ScoreStore` over Brain-Score's ``score`` in this process).
+        keep_going: record a failing score (row ``source == "failed"``, stored beside the scores so
+            that later calls report it without retrying) and go on; otherwise raise the first failure.
+        retry_failed: score again the pairs whose stored failure says they failed before.
+        progress: progress bar over the scores to compute (None: only on a terminal).
+
+    Returns:
+        a :class:`ScoreTable`.
+
+    Raises:
+        UsageError: no model or no benchmark to score.
+        Exception: the first scoring failure, unless ``keep_going``.
+    """
+    import pandas as pd
+
+    from .selection import resolve_models
+
+    if not benchmarks:
+        raise UsageError("no benchmark to score: name at least one benchmark identifier")
+    models, notes = resolve_models(names)
+    if not models:
+        raise UsageError("no model to score: " + ("; ".join(notes) if notes else "name at least one model"))
+    store = store if store is not None else ScoreStore()
+    requests = [(model, benchmark) for model in models for benchmark in dict.fromkeys(benchmarks)]
+    computed_before = set(store.computed_keys)
+    records, failures = store.get_many(requests, progress=progress, retry_failed=retry_failed,
+                                       on_error=lambda benchmark, error: "model" if keep_going else "raise")
+    reasons = {(f.model_identifier, f.benchmark_identifier): f.reason for f in failures}
+    rows = []
+    for model, benchmark in requests:
+        record = records.get((model.name, benchmark))
+        if record is None:
+            rows.append({"model": model.short_name, "benchmark": benchmark, "score": float("nan"),
+                         "ceiling": float("nan"), "raw": float("nan"), "source": "failed",
+                         "error": reasons.get((model.name, benchmark), "not scored")})
+            continue
+        rows.append({"model": model.short_name, "benchmark": benchmark, "score": float(record.value),
+                     "ceiling": _attr_number(record.attrs, "ceiling"), "raw": _attr_number(record.attrs, "raw_summary"),
+                     "source": "computed" if record.key in store.computed_keys - computed_before else "stored",
+                     "error": ""})
+    table = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    counts = table["source"].value_counts()
+    return ScoreTable(table=table, notes=notes, computed=int(counts.get("computed", 0)),
+                      stored=int(counts.get("stored", 0)), failed=int(counts.get("failed", 0)))

@@ -1,0 +1,49 @@
+"""Verb ``score``: score models on benchmarks through Brain-Score, once, and print the table.
+
+    realnet score --models realnet_s01 'realnet_scrambled_s*' [--benchmarks ThingsEEG2-temporal_rsa ...]
+        [--csv scores.csv] [--keep-going] [--retry-failed] [--quiet]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def configure(p: argparse.ArgumentParser, verb: str) -> None:
+    from ..report.scores import PAPER_NEURAL_BENCHMARKS
+
+    p.description = (
+        "Score models on benchmarks with brainscore_vision.score, in this process. Each (model, checkpoint, "
+        "benchmark, packaged data) is scored once: scores are kept under $REALNET_HOME/scores, keyed by the "
+        "checkpoint's sha256, the benchmark's version and the data's fingerprint, and read back afterwards "
+        "(the same store `realnet report` uses). Quote patterns such as 'realnet_s*'."
+    )
+    p.add_argument("--models", nargs="+", required=True, metavar="ID",
+                   help="paper identifiers (realnet_s01), groups ('realnet_s*': the trained or imported ones) or other "
+                        "Brain-Score model identifiers")
+    p.add_argument("--benchmarks", nargs="+", default=list(PAPER_NEURAL_BENCHMARKS), metavar="ID",
+                   help="benchmark identifiers, e.g. ThingsEEG2.sub-01-temporal_rsa Geirhos2021-error_consistency "
+                        "(default: %(default)s)")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--keep-going", action="store_true",
+                   help="record a failing score and go on (default: stop at the first failure; scores finished "
+                        "before it are kept)")
+    p.add_argument("--retry-failed", action="store_true", help="score again what failed before")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report.scores import score_table
+    from ..storage import atomic_write
+
+    result = score_table(args.models, args.benchmarks, keep_going=args.keep_going, retry_failed=args.retry_failed,
+                         progress=False if args.quiet else None)
+    for note in result.notes:
+        print(f"note: {note}")
+    print(result.format())
+    print(f"{result.computed} computed, {result.stored} from the store, {result.failed} failed")
+    if args.csv:
+        with atomic_write(args.csv, "w") as f:
+            result.table.to_csv(f, index=False)
+        print(f"wrote {args.csv}")
+    return 1 if result.failed else 0
