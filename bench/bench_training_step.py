@@ -13,7 +13,10 @@ for data: this measures compute, not data loading (which training does once, bef
 
 Each configuration prints one JSON line; the last line summarises: images/s ratios to the
 reference and the extrapolated time of one subject (30 epochs × 16540 images) and of ten
-subjects of one variant (at the best concurrent setting). The reference model is fixed at 224 px,
+subjects of one variant (at the best concurrent setting). Rows at 224 px also give ``tflop_per_s``: the
+achieved rate of the step's counted convolution and matrix-product work (98.6 GFLOP per training image,
+:func:`training_gflop_per_image`), to set against the device's peak. ``--profile STEPS`` adds where the
+step's device time goes (see :func:`profile_step`). The reference model is fixed at 224 px,
 so the ratio rows use 224 px; ``--image-size`` changes only the extra rows.
 
 ``--processes P [P ...]`` adds rows (``"loop": "project-processes"``) for P spawned processes,
@@ -224,6 +227,22 @@ def project_step(k: int, batch: int, image_size: int, compile_mode: str, steps: 
             "s_per_step": round(elapsed / steps, 4)}
 
 
+def training_gflop_per_image(image_size: int = 224) -> float:
+    """Floating-point operations of one training image (forward + backward of CORnet-S and the EEG head), GFLOP.
+
+    Counted by ``torch.utils.flop_counter`` on the meta device (matrix products and convolutions
+    only: BatchNorm, activations and Adam are memory-bound and not counted). 224 px: 98.6 GFLOP.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = ReAlnet("cornet_s", image_size=image_size).to("meta")
+    x = torch.zeros(2, 3, image_size, image_size, device="meta")
+    with FlopCounterMode(display=False) as counter:
+        out = model(x)
+        (out.logits.sum() + out.eeg.sum()).backward()
+    return counter.get_total_flops() / 2 / 1e9
+
+
 def _set_up_device(device: torch.device, cudnn_limit: int | None = None) -> None:
     """cuDNN autotuning on, TF32 off (the rows compare float32 and bf16 work, never TF32).
 
@@ -349,9 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     _set_up_device(device, args.cudnn_benchmark_limit)
 
     reference = load_reference(args.reference)
+    gflop = training_gflop_per_image(224)
     rows = []
 
     def record(row: dict) -> None:
+        if row.get("image_size") == 224 and "img_per_s" in row:  # achieved rate of the counted FLOPs
+            row["tflop_per_s"] = _sig(row["img_per_s"] * gflop / 1e3)
         rows.append(row)
         print(json.dumps(row), flush=True)
 
@@ -387,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"device": torch.cuda.get_device_name(device) if cuda else "cpu", "torch": torch.__version__,
                "threads": torch.get_num_threads(), "reference_img_per_s": ref["img_per_s"],
                "cudnn_benchmark_limit": torch.backends.cudnn.benchmark_limit if cuda else None,
+               "train_gflop_per_image_224px": _sig(gflop),
                "reference_subject_30ep_min": _sig(IMAGES_PER_SUBJECT_RUN / ref["img_per_s"] / 60)}
     if single:
         summary.update({

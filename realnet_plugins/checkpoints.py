@@ -193,7 +193,8 @@ def safe_torch_load(path: str | Path) -> Any:
             f"{path} was refused: it asks to build objects other than tensors and plain containers, so it was not "
             f"loaded and nothing in it was run ({str(e).splitlines()[0]}). Use a checkpoint from a trusted source."
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, IndexError, KeyError, TypeError, AttributeError) as e:
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, IndexError, KeyError, TypeError,
+            AttributeError) as e:
         raise CheckpointError(
             f"{path} is not a readable torch checkpoint (truncated or corrupt?): {type(e).__name__}: "
             f"{str(e).splitlines()[0] if str(e) else ''}. Re-download or re-create it."
@@ -246,7 +247,8 @@ def read_checkpoint(path: str | Path, *, verify: bool = True) -> tuple[dict[str,
     return state, meta, digest
 
 
-def build_model_from_state(state: Mapping[str, torch.Tensor], meta: CheckpointMeta, *, expected_backbone: str | None = None) -> ReAlnet:
+def build_model_from_state(state: Mapping[str, torch.Tensor], meta: CheckpointMeta, *,
+                           expected_backbone: str | None = None) -> ReAlnet:
     """Rebuild the :class:`ReAlnet` module described by ``meta`` and load ``state`` strictly.
 
     Raises:
@@ -258,7 +260,8 @@ def build_model_from_state(state: Mapping[str, torch.Tensor], meta: CheckpointMe
         )
     backbone_spec(meta.backbone)
     model = ReAlnet(meta.backbone, image_size=meta.image_size, eeg_head=meta.has_eeg_head)
-    load_state_strict(model, state, what=f"{meta.backbone} ReAlnet (image_size={meta.image_size}, eeg_head={meta.has_eeg_head})")
+    load_state_strict(model, state,
+                      what=f"{meta.backbone} ReAlnet (image_size={meta.image_size}, eeg_head={meta.has_eeg_head})")
     return model.eval()
 
 

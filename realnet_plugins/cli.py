@@ -21,7 +21,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "extract": ("realnet_plugins.commands.models", "write layer features and predicted EEG for a folder of images"),
     "train": ("realnet_plugins.training.cli", "train a ReAlnet (one subject, one variant) on THINGS-EEG2"),
     "sweep": ("realnet_plugins.training.cli", "train every subject × variant of a list, resuming finished ones"),
-    "package": ("realnet_plugins.commands.package", "turn downloaded THINGS-EEG2 / Shen2019 files into assemblies and RDMs"),
+    "package": ("realnet_plugins.commands.package",
+                "turn downloaded THINGS-EEG2 / Shen2019 files into assemblies and RDMs"),
     "demo": ("realnet_plugins.commands.demo", "run the whole pipeline on a generated miniature world"),
     "score": ("realnet_plugins.commands.score", "score models on benchmarks through Brain-Score, once (cached)"),
     "report": ("realnet_plugins.commands.report", "reproduce the paper's analyses and figures from scores"),
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

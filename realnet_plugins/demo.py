@@ -181,7 +181,8 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path, benchmark: str = "ThingsEEG2-temporal_rsa") -> Path:
+def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path,
+                      benchmark: str = "ThingsEEG2-temporal_rsa") -> Path:
     """Draw the EEG temporal RSA of both models and a bar chart of every benchmark score.
 
     Five panels show the RSA time course per region (V1, V2, V4, IT) and its maximum over regions:

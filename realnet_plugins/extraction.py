@@ -128,7 +128,8 @@ class Extraction:
             ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | os.PathLike) -> None:
-        """Write every array to one ``.npz`` (keys: stimuli, logits, features_<region>, predicted_eeg, channels, times_s)."""
+        """Write every array to one ``.npz`` (keys: stimuli, logits, features_<region>, predicted_eeg, channels,
+        times_s)."""
         from .storage import atomic_write
 
         arrays = {"stimuli": np.array(self.stimuli), "logits": self.logits, "channels": np.array(self.channels),
@@ -169,7 +170,8 @@ def extract(net: RealnetModel, images: Sequence[str | os.PathLike], *, batch_siz
     device = next(model.parameters()).device
     taps: dict[str, list[np.ndarray]] = {r: [] for r in REGIONS}
     logits, eeg = [], []
-    for start in tqdm(range(0, len(images), batch_size), desc="extract", unit="batch", disable=progress is False if progress is not None else None):
+    for start in tqdm(range(0, len(images), batch_size), desc="extract", unit="batch",
+                      disable=progress is False if progress is not None else None):
         x = net.preprocess(images[start:start + batch_size]).to(device)
         out = model(x)
         logits.append(out.logits.float().cpu().numpy())

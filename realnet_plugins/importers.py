@@ -128,7 +128,8 @@ def read_foreign_weights(path: str | Path, *, expected_backbone: str | None = No
     return ImportedWeights(model=model.eval(), source=source, backbone=backbone, sha256=sha256_file(path))
 
 
-def import_weights(path: str | Path, identifier: str, *, overwrite: bool = False, out: str | Path | None = None) -> Path:
+def import_weights(path: str | Path, identifier: str, *, overwrite: bool = False,
+                   out: str | Path | None = None) -> Path:
     """Import a foreign weight file as the checkpoint of a Brain-Score identifier.
 
     ``realnet_base_cornet_s`` / ``realnet_base_resnet18`` take ImageNet files; subject identifiers

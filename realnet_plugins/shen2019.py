@@ -206,7 +206,8 @@ class BDataFile:
         if not np.all(np.isfinite(values)):
             bad = np.flatnonzero(~np.isfinite(values))
             raise DataFormatError(
-                f"{self.path}: the '{source}' label is not finite for {bad.size} samples (first rows {bad[:5].tolist()}); "
+                f"{self.path}: the '{source}' label is not finite for {bad.size} samples "
+                f"(first rows {bad[:5].tolist()}); "
                 "every sample needs an image label"
             )
         is_integral = bool(np.all(values == np.round(values)))

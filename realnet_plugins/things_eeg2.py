@@ -260,7 +260,9 @@ class ThingsEEG2Release:
             keys = [key for key in METADATA_KEYS if key.startswith(prefix + "_")]
             lengths = {key: len(metadata[key]) for key in keys}
             if len(set(lengths.values())) != 1 or not lengths[keys[0]]:
-                raise DataFormatError(f"{path}: the {prefix}_* lists must be non-empty and equally long, found {lengths}.")
+                raise DataFormatError(
+                    f"{path}: the {prefix}_* lists must be non-empty and equally long, found {lengths}."
+                )
             for key in keys[1:]:
                 bad = [value for value in metadata[key] if not _CONCEPT_PATTERN.match(value)]
                 if bad:
@@ -268,7 +270,8 @@ class ThingsEEG2Release:
                         f"{path}: {key} entries must look like '00001_aardvark'; "
                         f"{len(bad)} do not, e.g. {bad[:_N_LISTED]}."
                     )
-            out_of_range = [v for v in metadata[f"{prefix}_img_concepts_THINGS"] if not 1 <= int(v[:5]) <= N_THINGS_CONCEPTS]
+            out_of_range = [v for v in metadata[f"{prefix}_img_concepts_THINGS"]
+                            if not 1 <= int(v[:5]) <= N_THINGS_CONCEPTS]
             if out_of_range:
                 raise DataFormatError(
                     f"{path}: THINGS indices must lie in 1..{N_THINGS_CONCEPTS}; found {out_of_range[:_N_LISTED]}."

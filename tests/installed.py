@@ -27,7 +27,8 @@ def site_plugin_dir(kind: str, name: str) -> Path:
     return folder
 
 
-def run_fresh(code: str, *, home: Path, cwd: Path, timeout: int = 900, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+def run_fresh(code: str, *, home: Path, cwd: Path, timeout: int = 900,
+              extra_env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``code`` in a new interpreter with $REALNET_HOME=home, no dependency installs, no result caching."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update({

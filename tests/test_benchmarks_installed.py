@@ -50,7 +50,8 @@ def test_every_benchmark_and_data_id_has_one_literal_registration_line():
         found = re.findall(r"^benchmark_registry\['([^']+)'\] = lambda: ", text, flags=re.M)
         assert found == ids
     eeg = (installed_plugin("data", "realnet_things_eeg2") / "__init__.py").read_text()
-    assert re.findall(r"^data_registry\['([^']+)'\]", eeg, flags=re.M) == [f"ThingsEEG2.sub-{s:02d}" for s in range(1, 11)]
+    assert re.findall(r"^data_registry\['([^']+)'\]", eeg, flags=re.M) == [f"ThingsEEG2.sub-{s:02d}"
+                                                                          for s in range(1, 11)]
     assert re.findall(r"^stimulus_set_registry\['([^']+)'\]", eeg, flags=re.M) == ["ThingsEEG2.test"]
     shen = (installed_plugin("data", "realnet_shen2019") / "__init__.py").read_text()
     sets = ["Shen2019.natural", "Shen2019.shape", "Shen2019.letter"]
@@ -99,7 +100,8 @@ def test_data_plugins_load_packaged_assemblies_and_stimulus_sets(packaged, tmp_p
             "eeg_type": type(eeg).__name__, "eeg_dims": list(eeg.dims), "eeg_sizes": dict(eeg.sizes),
             "neuroid_ids": sorted(set(eeg["neuroid_id"].values.tolist())),
             "time_bin_start": eeg["time_bin_start"].values.tolist(),
-            "stimuli": len(stimuli), "paths_exist": all(Path(stimuli.get_stimulus(s)).is_file() for s in stimuli["stimulus_id"]),
+            "stimuli": len(stimuli),
+            "paths_exist": all(Path(stimuli.get_stimulus(s)).is_file() for s in stimuli["stimulus_id"]),
             "same_images": sorted(set(eeg["stimulus_id"].values.tolist())) == sorted(stimuli["stimulus_id"]),
             "shen_subjects": sorted(set(shen["subject"].values.tolist())),
             "shen_rois": sorted(set(shen["roi"].values.tolist())), "shen_presentations": shen.sizes["presentation"]}))

@@ -16,7 +16,7 @@ from installed import run_fresh, site_plugin_dir
 
 def test_every_identifier_has_one_literal_registration_line():
     init = site_plugin_dir("models", "realnet") / "__init__.py"
-    lines = [l for l in init.read_text().splitlines() if l.startswith("model_registry[")]
+    lines = [line for line in init.read_text().splitlines() if line.startswith("model_registry[")]
     expected = [f"model_registry['{i}'] = lambda: get_model('{i}')" for i in all_identifiers()]
     assert lines == expected
     assert len(lines) == 103

@@ -116,7 +116,8 @@ def test_foreign_file_is_refused_with_advice(tmp_path):
 def test_checkpoint_of_other_backbone_is_refused_for_an_identifier(tmp_path):
     write_fixture_checkpoint("realnet_base_resnet18")
     os.replace(checkpoint_path("realnet_base_resnet18"), checkpoint_path("realnet_base_cornet_s"))
-    os.replace(str(checkpoint_path("realnet_base_resnet18")) + ".sha256", str(checkpoint_path("realnet_base_cornet_s")) + ".sha256")
+    os.replace(str(checkpoint_path("realnet_base_resnet18")) + ".sha256",
+               str(checkpoint_path("realnet_base_cornet_s")) + ".sha256")
     with pytest.raises(CheckpointError, match="backbone 'resnet18'.*'cornet_s' was expected"):
         load_checkpoint("realnet_base_cornet_s")
 

@@ -24,8 +24,8 @@ def test_quick_demo_scores_aligned_model_above_baseline_and_writes_table_and_fig
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update({"REALNET_HOME": str(user_home), "OMP_NUM_THREADS": "2"})
     realnet = Path(sys.executable).with_name("realnet")
-    res = subprocess.run([str(realnet), "demo", "--quick", "--quiet", "--no-report", "--out", str(out)], capture_output=True,
-                         text=True, cwd=tmp_path, env=env, timeout=1500)
+    res = subprocess.run([str(realnet), "demo", "--quick", "--quiet", "--no-report", "--out", str(out)],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=1500)
     assert res.returncode == 0, res.stderr[-4000:]
     assert str(out / "scores.csv") in res.stdout and str(out / "rsa_time_courses.png") in res.stdout
     assert not user_home.exists(), "the demo must not touch the user's $REALNET_HOME"
@@ -34,7 +34,8 @@ def test_quick_demo_scores_aligned_model_above_baseline_and_writes_table_and_fig
 
     table = pd.read_csv(out / "scores.csv")
     assert len(table) == 6 and set(table["model"]) == {"realnet_s01", "realnet_base_cornet_s"}
-    assert set(table["benchmark"]) == {"ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-01-temporal_rsa", "Shen2019.natural-rsa"}
+    assert set(table["benchmark"]) == {"ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-01-temporal_rsa",
+                                       "Shen2019.natural-rsa"}
     scores = table.set_index(["benchmark", "model"])["raw_summary"]
     for benchmark in ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-01-temporal_rsa"):
         assert scores[(benchmark, "realnet_s01")] > scores[(benchmark, "realnet_base_cornet_s")], table

@@ -32,7 +32,8 @@ def test_preprocessing_matches_torchvision_resize_and_normalise(photo_folder):
     ours = pre([path])[0]
     with Image.open(path) as im:
         ref = transforms.Compose([transforms.Resize((40, 40)), transforms.ToTensor(),
-                                  transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])(im.convert("RGB"))
+                                  transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+                                  ])(im.convert("RGB"))
     torch.testing.assert_close(ours, ref, atol=1e-6, rtol=0)
 
 
@@ -48,7 +49,8 @@ def test_extract_returns_taps_logits_and_eeg_in_release_units(photo_folder):
     assert [f.name for f in files] == ["astronaut.jpg", "coffee.jpg", "chelsea.png"]
     res = extract(net, files, batch_size=2, progress=False)
     assert res.logits.shape == (3, 1000)
-    assert [res.taps[r].shape[1:] for r in ("V1", "V2", "V4", "IT")] == [(64, 8, 8), (128, 4, 4), (256, 2, 2), (512, 1, 1)]
+    assert [res.taps[r].shape[1:] for r in ("V1", "V2", "V4", "IT")] == [(64, 8, 8), (128, 4, 4), (256, 2, 2),
+                                                                         (512, 1, 1)]
     assert res.eeg.shape == (3, 17, 20) and res.eeg_units == "release"
     with torch.no_grad():
         out = net.model(net.preprocess(files))

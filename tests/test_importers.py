@@ -8,7 +8,10 @@ from realnet_plugins.architectures import ReAlnet
 from realnet_plugins.checkpoints import load_checkpoint
 from realnet_plugins.errors import CheckpointError
 from realnet_plugins.fixtures.weights import (
-    published_realnet_state, random_realnet, write_imagenet_cornet_s_file, write_published_realnet_file,
+    published_realnet_state,
+    random_realnet,
+    write_imagenet_cornet_s_file,
+    write_published_realnet_file,
     write_torchvision_resnet18_file,
 )
 from realnet_plugins.importers import import_weights, read_foreign_weights
@@ -17,7 +20,8 @@ from realnet_plugins.importers import import_weights, read_foreign_weights
 def _published_keys_from_documentation(image_size: int) -> dict[str, tuple[int, ...]]:
     """The published layout as FORMATS.md documents it, built from names, not from our module."""
     s = image_size // 4
-    head = {"fc_v1": 64 * s * s, "fc_v2": 128 * (s // 2) ** 2, "fc_v4": 256 * (s // 4) ** 2, "fc_it": 512 * (s // 8) ** 2}
+    head = {"fc_v1": 64 * s * s, "fc_v2": 128 * (s // 2) ** 2, "fc_v4": 256 * (s // 4) ** 2,
+            "fc_it": 512 * (s // 8) ** 2}
     keys = {f"module.{k}.weight": (128, n) for k, n in head.items()}
     keys.update({f"module.{k}.bias": (128,) for k in head})
     keys.update({"module.fc.weight": (340, 512), "module.fc.bias": (340,)})

@@ -113,7 +113,8 @@ def test_rdm_cache_lets_a_new_package_reuse_computed_subjects(eeg_release, monke
     only_first = package_things_eeg2(eeg_release, subjects=[1], progress=False)
     calls = []
     real = eeg_packaging.decoding_rdm
-    monkeypatch.setattr(eeg_packaging, "decoding_rdm", lambda trials, **kw: calls.append(trials.shape) or real(trials, **kw))
+    monkeypatch.setattr(eeg_packaging, "decoding_rdm",
+                        lambda trials, **kw: calls.append(trials.shape) or real(trials, **kw))
     both = package_things_eeg2(eeg_release, subjects=[1, 2], progress=False)
     assert both.fingerprint != only_first.fingerprint
     assert len(calls) == 1, "only subject 2's full RDM is new"

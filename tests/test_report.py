@@ -22,8 +22,8 @@ import xarray as xr
 from scipy import stats as scipy_stats
 
 from realnet_plugins.analysis.dimensions import dimension_rdms, partial_spearman
-from realnet_plugins.errors import DataFormatError, UsageError
 from realnet_plugins.checkpoints import CheckpointMeta
+from realnet_plugins.errors import DataFormatError, UsageError
 from realnet_plugins.identifiers import parse_identifier
 from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.report import analyses as an

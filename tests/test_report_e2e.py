@@ -1,8 +1,9 @@
 """``realnet report`` end to end on a tiny fixture world, scored through ``brainscore_vision.score``.
 
 Fixture THINGS-EEG2 and Shen 2019 (natural images only, to keep the test short) releases are
-packaged; random ReAlnet-R checkpoints (ResNet18 at 32 px: small files) stand in for trained ones. Scores go through Brain-Score's own plugin discovery
-in this process, so the benchmark plugins must be installed (a regular ``pip install .``).
+packaged; random ReAlnet-R checkpoints (ResNet18 at 32 px: small files) stand in for trained ones. Scores go
+through Brain-Score's own plugin discovery in this process, so the benchmark plugins must be installed (a regular
+``pip install .``).
 """
 from __future__ import annotations
 

@@ -253,7 +253,8 @@ def test_release_names_every_missing_file(release, tmp_path):
     with pytest.raises(MissingFileError) as error:
         ShenRelease(root)  # default: subjects 1-3, of which the fixture wrote two
     message = str(error.value)
-    for missing in ("sub-02_perceptionArtificialImage_original_VC.h5", "sub-03_perceptionNaturalImageTest_original_VC.h5",
+    for missing in ("sub-02_perceptionArtificialImage_original_VC.h5",
+                    "sub-03_perceptionNaturalImageTest_original_VC.h5",
                     "sub-03_perceptionLetterImage_original_VC.h5", "perceptionLetterImage.tsv"):
         assert missing in message
     assert "sub-01_" not in message and str(root) in message
@@ -310,7 +311,8 @@ def test_fixture_is_deterministic_and_seeded(tmp_path):
     other = write_shen2019_release(tmp_path / "c", seed=4, **kwargs)
     name = h5_name(1, "natural")
     np.testing.assert_array_equal(direct_h5_read(first / name)[0], direct_h5_read(again / name)[0])
-    assert (first / "perceptionNaturalImageTest.tsv").read_text() == (again / "perceptionNaturalImageTest.tsv").read_text()
+    assert ((first / "perceptionNaturalImageTest.tsv").read_text()
+            == (again / "perceptionNaturalImageTest.tsv").read_text())
     assert direct_h5_read(first / name)[0].shape == direct_h5_read(other / name)[0].shape
     assert not np.allclose(direct_h5_read(first / name)[0], direct_h5_read(other / name)[0])
 

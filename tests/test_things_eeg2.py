@@ -81,7 +81,8 @@ def test_fixture_metadata_has_six_consistent_lists_with_disjoint_concepts(releas
         assert local[6:] == things[6:] and name.startswith(local[6:] + "_") and name.endswith(".jpg")
         assert 1 <= int(things[:5]) <= 1854
     assert not set(metadata["train_img_concepts_THINGS"]) & set(metadata["test_img_concepts_THINGS"])
-    image = Image.open(release_root / "image_set" / "training_images" / train_concepts[0] / metadata["train_img_files"][0])
+    image = Image.open(release_root / "image_set" / "training_images" / train_concepts[0]
+                       / metadata["train_img_files"][0])
     assert image.format == "JPEG" and image.mode == "RGB" and image.size == (SIZE, SIZE)
 
 

@@ -9,7 +9,6 @@ from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
 from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.training.cli import parse_subjects, parse_sweep_variants
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -10,7 +10,6 @@ from realnet_plugins.paths import realnet_home
 from realnet_plugins.training import TrainConfig, train, train_many
 from realnet_plugins.training.loop import build_initial_model
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

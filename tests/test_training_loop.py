@@ -6,17 +6,18 @@ import json
 import numpy as np
 import pytest
 import torch
+
+from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
+from realnet_plugins.paths import realnet_home
+from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.training import (
     CheckpointExistsError,
     ResumeMismatchError,
     train,
 )
 from realnet_plugins.training.loop import batch_bounds, epoch_permutation
-from training_setup import tiny_config, tiny_release
 
-from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
-from realnet_plugins.paths import realnet_home
-from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
+from training_setup import tiny_config, tiny_release
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -44,7 +45,8 @@ def _log(name):
 
 
 def test_tiny_cornet_s_trains_end_to_end_into_a_complete_checkpoint(release):
-    path = train(_config(release, backbone="cornet_s", epochs=2, batch_size=8, max_steps=1, log_every=1), progress=False)
+    path = train(_config(release, backbone="cornet_s", epochs=2, batch_size=8, max_steps=1, log_every=1),
+                 progress=False)
     assert path == checkpoint_path("realnet_s01")
     loaded = load_checkpoint("realnet_s01")
     meta = loaded.meta

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
+from realnet_plugins.cli import main
+from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
 from realnet_plugins.training import (
     CheckpointExistsError,
     TrainConfig,
@@ -10,10 +14,6 @@ from realnet_plugins.training import (
     train_parallel,
 )
 from realnet_plugins.training.loop import _threads_per_worker, build_initial_model
-
-from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
-from realnet_plugins.cli import main
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

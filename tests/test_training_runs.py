@@ -6,9 +6,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from realnet_plugins.training import default_checkpoint_path, train
-from realnet_plugins.training.loop import build_initial_model
-from training_setup import tiny_config, tiny_release
 
 from realnet_plugins.architectures import ReAlnet
 from realnet_plugins.checkpoints import (
@@ -20,6 +17,10 @@ from realnet_plugins.checkpoints import (
 from realnet_plugins.image_cache import decode_image, normalise_batch
 from realnet_plugins.paths import cache_dir, realnet_home
 from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
+from realnet_plugins.training import default_checkpoint_path, train
+from realnet_plugins.training.loop import build_initial_model
+
+from training_setup import tiny_config, tiny_release
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -76,8 +77,10 @@ def test_across_subject_pools_subjects_into_one_model(release):
 
 def test_paper_recipes_write_to_their_identifiers_checkpoint(release):
     cases = {("cornet_s", "realnet", 3, None): "realnet_s03", ("resnet18", "realnet", 10, None): "realnet_r_s10",
-             ("cornet_s", "no_mse", 2, None): "realnet_nomse_s02", ("cornet_s", "realnet", 1, 1000.0): "realnet_beta1000_s01",
-             ("cornet_s", "beta0", 4, None): "realnet_beta0_s04", ("cornet_s", "across_subject", None, None): "realnet_acrosssub"}
+             ("cornet_s", "no_mse", 2, None): "realnet_nomse_s02",
+             ("cornet_s", "realnet", 1, 1000.0): "realnet_beta1000_s01",
+             ("cornet_s", "beta0", 4, None): "realnet_beta0_s04",
+             ("cornet_s", "across_subject", None, None): "realnet_acrosssub"}
     for (backbone, variant, subject, beta), identifier in cases.items():
         config = _config(release, backbone=backbone, variant=variant, subject=subject, beta=beta).resolved()
         assert default_checkpoint_path(config) == checkpoint_path(identifier)

@@ -10,9 +10,12 @@ from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
 from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.training.data import load_alignment_data, run_subjects, validation_concepts
 from realnet_plugins.training.variants import (
-    derangement, manipulate_training_eeg, resolve_beta, scramble_times, unpair,
+    derangement,
+    manipulate_training_eeg,
+    resolve_beta,
+    scramble_times,
+    unpair,
 )
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from realnet_plugins.training.loop import TrainConfig
-
 from realnet_plugins.fixtures import write_things_eeg2_release
+from realnet_plugins.training.loop import TrainConfig
 
 
 def tiny_release(folder: Path) -> Path:

@@ -40,25 +40,30 @@ _BETA_TOKEN = re.compile(r"^beta(?P<value>\d+(\.\d+)?)$")
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig(release="")
-    parser.add_argument("--release", required=True, help="folder of the THINGS-EEG2 release (preprocessed_data/, image_set/)")
-    parser.add_argument("--backbone", default=defaults.backbone, choices=("cornet_s", "resnet18"), help="default: %(default)s")
+    parser.add_argument("--release", required=True,
+                        help="folder of the THINGS-EEG2 release (preprocessed_data/, image_set/)")
+    parser.add_argument("--backbone", default=defaults.backbone, choices=("cornet_s", "resnet18"),
+                        help="default: %(default)s")
     parser.add_argument("--init-weights", metavar="FILE|ID",
                         help="ImageNet weight file (cornet_s-1d3f7974.pth, resnet18-f37072fd.pth), a published ReAlnet "
-                             "file, a realnet checkpoint or an identifier such as realnet_base_cornet_s; without it the "
-                             "backbone is random (tests and demos only)")
+                             "file, a realnet checkpoint or an identifier such as realnet_base_cornet_s; "
+                             "without it the backbone is random (tests and demos only)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
-    parser.add_argument("--image-size", type=int, default=defaults.image_size, help="input side in px (default: %(default)s)")
+    parser.add_argument("--image-size", type=int, default=defaults.image_size,
+                        help="input side in px (default: %(default)s)")
     parser.add_argument("--normalisation", default=defaults.normalisation, choices=NORMALISATION_MODES,
-                        help="EEG z-scoring per subject: one scalar mean/std, or per channel x time (default: %(default)s)")
+                        help="EEG z-scoring per subject: one scalar mean/std, or per channel x time "
+                             "(default: %(default)s)")
     parser.add_argument("--legacy-detached-contrastive", action="store_true",
                         help="add the contrastive term without its gradient, as the published code did")
     parser.add_argument("--validation-fraction", type=float, default=defaults.validation_fraction,
                         help="share of training concepts held out for validation (default: %(default)s)")
     parser.add_argument("--selection", default=defaults.selection, choices=SELECTIONS,
-                        help="keep the last epoch, or the best validation epoch (default: %(default)s); never test data")
+                        help="keep the last epoch, or the best validation epoch (default: %(default)s); "
+                             "never test data")
     parser.add_argument("--device", help="cuda, cuda:N or cpu (default: cuda if available)")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                         help="bf16 autocast (default: on for CUDA; CUDA only)")
@@ -67,7 +72,8 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", default=defaults.compile, choices=COMPILE_MODES,
                         help="torch.compile mode (default: %(default)s)")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps (tests, benchmarks)")
-    parser.add_argument("--log-every", type=int, default=defaults.log_every, help="steps per log line (default: %(default)s)")
+    parser.add_argument("--log-every", type=int, default=defaults.log_every,
+                        help="steps per log line (default: %(default)s)")
     parser.add_argument("--checkpoint-every-steps", type=int, default=defaults.checkpoint_every_steps,
                         help="also save the resume state every N steps (default: off)")
     parser.add_argument("--checkpoint-every-s", type=float, default=defaults.checkpoint_every_s,
@@ -83,8 +89,10 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("--subject", type=int, help="THINGS-EEG2 subject (not with --variant across_subject)")
         parser.add_argument("--variant", default="realnet", choices=VARIANTS, help="default: %(default)s")
         parser.add_argument("--beta", type=float, help="weight of the EEG loss (default 100; beta0 variant: 0)")
-        parser.add_argument("--out", type=Path, help="checkpoint path (default: $REALNET_HOME/checkpoints/<identifier>.pt)")
-        parser.add_argument("--run-name", help="run folder name under $REALNET_HOME/runs (default: the checkpoint's stem)")
+        parser.add_argument("--out", type=Path,
+                            help="checkpoint path (default: $REALNET_HOME/checkpoints/<identifier>.pt)")
+        parser.add_argument("--run-name",
+                            help="run folder name under $REALNET_HOME/runs (default: the checkpoint's stem)")
     elif verb == "sweep":
         parser.add_argument("--subjects", help="e.g. 1-10 or 1,3,5 (default: every subject of the release)")
         parser.add_argument("--variants", default="realnet",

@@ -232,7 +232,8 @@ def load_alignment_data(
     validation = HeldOutSet("validation", np.asarray(images[val_rows]), val_eeg) if val_rows.size else None
     data_fingerprint = fingerprint(
         "realnet-training-data",
-        {str(s): [release.release_fingerprint(s, "training"), release.release_fingerprint(s, "test")] for s in subjects},
+        {str(s): [release.release_fingerprint(s, "training"), release.release_fingerprint(s, "test")]
+         for s in subjects},
         variant, int(seed), normalisation_mode, float(validation_fraction), int(image_size),
     )
     return AlignmentData(
@@ -256,7 +257,8 @@ def backbone_digest(model: ReAlnet) -> str:
 
 @torch.no_grad()
 def predict(model: ReAlnet, images: np.ndarray, *, mean: Sequence[float], std: Sequence[float],
-            device: torch.device, progress: bool = False, desc: str = "predicting") -> tuple[np.ndarray, np.ndarray | None]:
+            device: torch.device, progress: bool = False, desc: str = "predicting"
+            ) -> tuple[np.ndarray, np.ndarray | None]:
     """Eval-mode forward passes over uint8 images, in float32 (no autocast).
 
     Args:

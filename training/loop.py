@@ -58,6 +58,8 @@ from tqdm.auto import tqdm
 from realnet_plugins.architectures import ReAlnet, backbone_spec
 from realnet_plugins.checkpoints import (
     FORMAT as CHECKPOINT_FORMAT,
+)
+from realnet_plugins.checkpoints import (
     CheckpointMeta,
     checkpoint_path,
     load_checkpoint,
@@ -81,8 +83,8 @@ from .variants import check_variant, resolve_beta
 
 __all__ = [
     "SELECTIONS", "SHUFFLE_STREAM", "TrainConfig", "StepInfo", "CheckpointExistsError", "ResumeMismatchError",
-    "RunsFailedError", "train", "train_many", "train_parallel", "default_checkpoint_path", "run_dir", "batch_bounds", "epoch_permutation",
-    "build_initial_model",
+    "RunsFailedError", "train", "train_many", "train_parallel", "default_checkpoint_path", "run_dir", "batch_bounds",
+    "epoch_permutation", "build_initial_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -311,7 +313,8 @@ def _read_init_backbone(spec: str, backbone: str) -> tuple[dict[str, torch.Tenso
             raise MissingFileError(
                 f"init weights {spec!r} are neither an existing file nor a model identifier (e.g. "
                 "realnet_base_cornet_s). Give the ImageNet weight file (cornet_s-1d3f7974.pth or "
-                "resnet18-f37072fd.pth) or import it first with `realnet import-weights FILE --as realnet_base_cornet_s`."
+                "resnet18-f37072fd.pth) or import it first with "
+                "`realnet import-weights FILE --as realnet_base_cornet_s`."
             ) from None
         loaded = load_checkpoint(spec)
         info = {"kind": "realnet-checkpoint", "identifier": spec, "path": str(loaded.path), "sha256": loaded.sha256}
@@ -443,7 +446,8 @@ def _prepare(config: TrainConfig, target: Path, folder: Path, overwrite: bool, p
         resume = safe_torch_load(resume_file)
         if not isinstance(resume, dict) or resume.get("format") != RESUME_FORMAT or resume.get(
                 "format_version") != RESUME_VERSION:
-            raise ResumeMismatchError(f"{resume_file} is not a resume state of this version; delete {folder} to restart")
+            raise ResumeMismatchError(
+                f"{resume_file} is not a resume state of this version; delete {folder} to restart")
         saved, now = resume["config"], config.math_dict()
         differ = {k: (saved.get(k), now[k]) for k in now if saved.get(k) != now[k]}
         if differ:
@@ -602,7 +606,8 @@ class _GroupTrainer:
                 "format": RESUME_FORMAT, "format_version": RESUME_VERSION, "config": run.config.math_dict(),
                 "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
                 "steps_per_epoch": self.steps_per_epoch,
-                "permutation": None if self.permutation is None or self.step_in_epoch == 0 else self.permutation[i].cpu(),
+                "permutation": (None if self.permutation is None or self.step_in_epoch == 0
+                                else self.permutation[i].cpu()),
                 "model": model_states[i], "adam": adam_states[i], "rng": rng,
                 "loss_sum": loss_sum[i].clone(), "loss_count": self.loss_count,
                 "best": run.best, "validation_history": run.validation_history,
@@ -681,7 +686,8 @@ class _GroupTrainer:
                             self.epoch += 1
                             self.step_in_epoch = 0
                             epoch_bar.update(1)
-                        due = (first.checkpoint_every_steps and self.global_step % first.checkpoint_every_steps == 0) or (
+                        due = (first.checkpoint_every_steps
+                               and self.global_step % first.checkpoint_every_steps == 0) or (
                             epoch_done and time.monotonic() - self.last_save >= first.checkpoint_every_s)
                         if due or interrupt.requested:
                             self._save_resume()

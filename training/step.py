@@ -287,7 +287,8 @@ class StackedModelsStep(_StepBase):
                  batch_size: int, lr: float, amp: bool = False, compile_mode: str = "off",
                  adam_states: Sequence[AdamState | None] | None = None) -> None:
         if len(models) != data.n_runs or len(objectives) != data.n_runs:
-            raise ValueError(f"need one model and one objective per run: {len(models)}, {len(objectives)}, {data.n_runs}")
+            raise ValueError(
+                f"need one model and one objective per run: {len(models)}, {len(objectives)}, {data.n_runs}")
         for m in models:
             m.train()
         self.has_eeg_head = models[0].eeg_head is not None

@@ -6,8 +6,8 @@ controlling for the other 48, squared, is the variance the model explains of tha
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as scipy_stats

@@ -1,6 +1,16 @@
 """Architectures: CORnet-S, ResNet18 with taps, and the ReAlnet module (backbone + EEG head)."""
-from .cornet_s import CORnetS, CORblockS
-from .realnet import BACKBONES, HEAD_SLOTS, REGIONS, BackboneSpec, EEGHead, ReAlnet, ReAlnetOutput, backbone_spec, tap_shapes
+from .cornet_s import CORblockS, CORnetS
+from .realnet import (
+    BACKBONES,
+    HEAD_SLOTS,
+    REGIONS,
+    BackboneSpec,
+    EEGHead,
+    ReAlnet,
+    ReAlnetOutput,
+    backbone_spec,
+    tap_shapes,
+)
 from .resnet import ResNet18
 
 __all__ = [

@@ -46,7 +46,6 @@ from ..rsa.ceiling import inter_subject_ceiling, split_half_ceiling
 from ..rsa.rdm import compare_rdms, model_rdm
 from .assemblies import shen2019_stimulus_set, things_eeg2_stimulus_set
 
-
 #: Regions every RSA benchmark records.
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
 #: The single recording time bin requested from models, ms (static models ignore it).
@@ -323,7 +322,8 @@ class Shen2019RSA(BenchmarkBase):
             rdms = self._fmri_rdms()
             subjects = list(rdms)
             attrs: dict[str, Any] = {"subjects": subjects,
-                                     "method": "inter-subject consistency, leave one subject out (lower bound), per ROI"}
+                                     "method": "inter-subject consistency, leave one subject out (lower bound), "
+                                               "per ROI"}
             if len(subjects) < 2:
                 per_roi = np.full(len(self.rois), np.nan)
                 attrs["nan_reason"] = f"an inter-subject ceiling needs at least 2 subjects; the package has {subjects}"

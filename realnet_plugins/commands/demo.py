@@ -31,5 +31,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"  figure:  {result.figure}")
     if result.report is not None:
         print(f"  report:  {result.report / 'report.html'}  (figures, CSV tables; skipped figures say why)")
-    print(f"  home:    {result.home}  (checkpoints/, assemblies/, runs/ of this demo; your own $REALNET_HOME is untouched)")
+    print(f"  home:    {result.home}  (checkpoints/, assemblies/, runs/ of this demo; "
+          "your own $REALNET_HOME is untouched)")
     return 0

@@ -15,9 +15,11 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
         p.add_argument("model", help="identifier (e.g. realnet_s01) or checkpoint path")
         p.add_argument("--json", action="store_true", help="print the whole record as JSON")
     elif verb == "import-weights":
-        p.add_argument("file", type=Path, help="cornet_s-1d3f7974.pth, resnet18-f37072fd.pth or ReAlnetNN_best_model_params.pt")
+        p.add_argument("file", type=Path,
+                       help="cornet_s-1d3f7974.pth, resnet18-f37072fd.pth or ReAlnetNN_best_model_params.pt")
         p.add_argument("--as", dest="identifier", required=True,
-                       help="target identifier: realnet_base_cornet_s, realnet_base_resnet18, or realnet_sNN for published files")
+                       help="target identifier: realnet_base_cornet_s, realnet_base_resnet18, "
+                            "or realnet_sNN for published files")
         p.add_argument("--out", type=Path, help="write here instead of $REALNET_HOME/checkpoints/<identifier>.pt")
         p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     elif verb == "extract":
@@ -43,7 +45,8 @@ def _list(args: argparse.Namespace) -> int:
         if args.present and not present:
             continue
         s = parse_identifier(ident)
-        print(f"{ident:26s} {s.backbone:9s} {s.variant:15s} {s.subject or '-':>7} {s.beta:6g}  {'yes' if present else '-'}")
+        print(f"{ident:26s} {s.backbone:9s} {s.variant:15s} {s.subject or '-':>7} {s.beta:6g}  "
+              f"{'yes' if present else '-'}")
     return 0
 
 
@@ -85,5 +88,7 @@ def _extract(args: argparse.Namespace) -> int:
     else:
         result.to_netcdf(args.out)
     print(f"wrote {args.out}: {len(files)} images, regions {list(result.taps)}, "
-          f"predicted EEG {'(' + ', '.join(map(str, result.eeg.shape)) + ') ' + str(result.eeg_units) if result.eeg is not None else 'none'}")
+          "predicted EEG "
+          + ('(' + ', '.join(map(str, result.eeg.shape)) + ') ' + str(result.eeg_units)
+             if result.eeg is not None else 'none'))
     return 0

@@ -33,9 +33,9 @@ from ..shen2019 import IMAGE_SET_SESSIONS, NAN_POLICIES, SHEN_SUBJECTS, ShenRele
 from ..storage import fingerprint
 from ..things_eeg2 import cached_sha256
 from .store import (
-    PackagedDataset,
     MANIFEST_NAME,
     PACKAGE_FORMAT_VERSION,
+    PackagedDataset,
     dataset_dir,
     remove_stale_partials,
     set_current,
@@ -43,7 +43,6 @@ from .store import (
     write_json,
 )
 from .things_eeg2 import PackageResult, subject_name, verify_image_files
-
 
 DATASET = "shen2019"
 PACKAGE_COMMAND = "realnet package shen2019 --source DIR [--images DIR]"
@@ -99,7 +98,8 @@ def _stimulus_table(release: ShenRelease, image_set: str) -> pd.DataFrame:
         raise MissingFileError(
             f"{len(missing)} of {len(entries)} {image_set} images are missing from {release.images_dir} "
             f"(looked in {release.images_dir / image_set} and {release.images_dir}), e.g. {missing[:5]}. "
-            f"Pass --images DIR pointing at the folder that holds them, or leave '{image_set}' out with --image-sets.{note}"
+            f"Pass --images DIR pointing at the folder that holds them, "
+            f"or leave '{image_set}' out with --image-sets.{note}"
         )
     return pd.DataFrame({
         "stimulus_id": [stem for stem, _ in entries],

@@ -53,7 +53,9 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except ValueError as error:
-        raise DataFormatError(f"{path} is not valid JSON ({error}); delete it and run `realnet package` again") from None
+        raise DataFormatError(
+            f"{path} is not valid JSON ({error}); delete it and run `realnet package` again"
+        ) from None
 
 
 def _process_alive(pid: int) -> bool:

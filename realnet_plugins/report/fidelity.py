@@ -93,7 +93,8 @@ def checkpoint_fidelity(model: ReportModel, *, recompute: bool = True, progress:
     from ..packaging import ThingsEEG2Package
 
     package_key = ThingsEEG2Package().fingerprint
-    recomputed_path = cache_dir("fidelity") / f"{fingerprint('fidelity-test', _CACHE_VERSION, digest, package_key)}.json"
+    recomputed_path = (cache_dir("fidelity")
+                       / f"{fingerprint('fidelity-test', _CACHE_VERSION, digest, package_key)}.json")
     if recomputed_path.is_file():
         return json.loads(recomputed_path.read_text(encoding="utf-8"))
     result = recompute_fidelity(model, progress=progress)
@@ -105,7 +106,8 @@ def checkpoint_fidelity(model: ReportModel, *, recompute: bool = True, progress:
 
 def fidelity_table(groups: Sequence[tuple[str, Sequence[ReportModel]]], *, progress: bool | None = None
                    ) -> pd.DataFrame:
-    """One row per checkpoint with an EEG head: group, model, subject, spearman, pearson_mean_feature, n_images, source."""
+    """One row per checkpoint with an EEG head: group, model, subject, spearman, pearson_mean_feature, n_images,
+    source."""
     rows = []
     for label, models in groups:
         for model in models:

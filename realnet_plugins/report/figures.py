@@ -277,7 +277,8 @@ def plot_grouped_bars(values: pd.DataFrame, *, panel_column: str, x_column: str,
                       significance: pd.DataFrame | None = None, panel_titles: dict[str, str] | None = None,
                       zero_line: bool = False, panel_width: float = 4.2, sharey: bool = False,
                       significance_labels: tuple[str, str] | None = None) -> Figure:
-    """Bars (mean ± SEM over models) with dots per model, one bar per group at each x, one panel per value of ``panel_column``.
+    """Bars (mean ± SEM over models) with dots per model, one bar per group at each x, one panel per value of
+    ``panel_column``.
 
     Args:
         values: one row per model and (panel, x).

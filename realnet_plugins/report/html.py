@@ -20,10 +20,13 @@ _MAX_SHOWN_ROWS = 60
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+h1{font-size:1.6em;margin-bottom:.2em}\
+h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.92em;color:#444}
-table{border-collapse:collapse;font-size:.82em;margin:.6em 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}
-th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}.skipped li{margin:.3em 0}.note{color:#555;font-size:.9em}
+table{border-collapse:collapse;font-size:.82em;margin:.6em 0}\
+td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}
+th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}.skipped li{margin:.3em 0}\
+.note{color:#555;font-size:.9em}
 .csv{font-family:monospace;font-size:.85em;color:#555}
 """
 

@@ -136,7 +136,8 @@ def imagenet_accuracy(models: Sequence[ReportModel], images: LabelledImages, *, 
     for model in models:
         if model.checkpoint is None:
             continue
-        cached = cache_dir("imagenet") / f"{fingerprint('imagenet-accuracy', cached_sha256(model.checkpoint), image_set)}.json"
+        cached = (cache_dir("imagenet")
+                  / f"{fingerprint('imagenet-accuracy', cached_sha256(model.checkpoint), image_set)}.json")
         if cached.is_file():
             accuracy = json.loads(cached.read_text(encoding="utf-8"))
         else:

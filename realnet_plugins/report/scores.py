@@ -171,7 +171,8 @@ class ScoreRecord:
             model_identifier=str(record["model_identifier"]), benchmark_identifier=str(record["benchmark_identifier"]),
             value=float("nan") if value is None else float(value),
             raw=None if record.get("raw") is None else array_from_record(record["raw"]),
-            attrs=dict(record.get("attrs") or {}), key=str(record["key"]), key_parts=dict(record.get("key_parts") or {}),
+            attrs=dict(record.get("attrs") or {}), key=str(record["key"]),
+            key_parts=dict(record.get("key_parts") or {}),
         )
 
 
