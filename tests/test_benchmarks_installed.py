@@ -158,10 +158,15 @@ def test_realnet_score_command_scores_through_brainscore_once_then_reads_the_sto
         import json
         from brainscore_vision import score
         from realnet_plugins.cli import main
+        from realnet_plugins.brainscore_bridge.scoring import registered_identifiers
         codes = [main(['score', '--models', 'realnet_s01', '--benchmarks', 'Shen2019.natural-rsa',
                        '--csv', {str(table)!r}, '--quiet']) for _ in range(2)]
         direct = float(score('realnet_s01', 'Shen2019.natural-rsa'))
-        print(json.dumps({{"codes": codes, "direct": direct}}))
+        typos = [main(['score', '--models', 'realnet_s01', '--benchmarks', 'Shen2019.natrual-rsa', '--quiet']),
+                 main(['score', '--models', 'realnet_s1', '--benchmarks', 'Shen2019.natural-rsa', '--quiet'])]
+        print(json.dumps({{"codes": codes, "direct": direct, "typos": typos,
+                          "benchmarks": registered_identifiers('benchmarks'),
+                          "models": registered_identifiers('models')}}))
     """, home=packaged, cwd=tmp_path, extra_env={"REALNET_BS_BATCH_SIZE": "8"})
     assert res.returncode == 0, res.stderr[-3000:]
     result = json.loads(res.stdout.strip().splitlines()[-1])
@@ -176,3 +181,11 @@ def test_realnet_score_command_scores_through_brainscore_once_then_reads_the_sto
     # the stored score is Brain-Score's own score of the same model and benchmark
     assert written["score"][0] == pytest.approx(result["direct"], rel=1e-9)
     assert len(list((packaged / "scores" / "Shen2019.natural-rsa").glob("realnet_s01--*.json"))) == 1
+    # identifiers no installed plugin registers are refused with the closest ones, not Brain-Score's bare assertion
+    assert result["typos"] == [1, 1]
+    assert ("'Shen2019.natrual-rsa' is not a Brain-Score benchmark identifier of this installation" in res.stderr
+            and "did you mean Shen2019.natural-rsa" in res.stderr)
+    assert "'realnet_s1' is not a Brain-Score model identifier" in res.stderr and "realnet_s01" in res.stderr
+    assert "AssertionError" not in res.stderr
+    assert set(EEG_IDS + SHEN_IDS) <= set(result["benchmarks"])
+    assert {"realnet_s01", "realnet_r_s10", "realnet_base_cornet_s", "realnet_acrosssub"} <= set(result["models"])

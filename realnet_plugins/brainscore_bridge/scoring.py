@@ -6,21 +6,61 @@ project), with ``BS_INSTALL_DEPENDENCIES=no`` so that no plugin requirements are
 """
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from .benchmarks import VERSION as REALNET_BENCHMARK_VERSION
 
 #: Prefixes of the benchmarks this project defines (their version is :data:`REALNET_BENCHMARK_VERSION`).
 REALNET_BENCHMARK_PREFIXES: tuple[str, ...] = ("ThingsEEG2", "Shen2019.", "Geirhos2021-error_consistency")
 
 
+def registered_identifiers(kind: str) -> list[str]:
+    """Identifiers the installed Brain-Score plugins of ``kind`` (``"models"``, ``"benchmarks"``) register.
+
+    Read as Brain-Score itself finds plugins: every ``brainscore_vision/<kind>/*/__init__.py`` is
+    searched for ``<kind>_registry['<identifier>']`` (singular kind).
+    """
+    import brainscore_vision
+
+    registry = kind.rstrip("s") + "_registry"
+    pattern = re.compile(re.escape(registry) + r"\[['\"]([^'\"]+)['\"]\]")
+    found: list[str] = []
+    for init in sorted((Path(brainscore_vision.__file__).parent / kind).glob("*/__init__.py")):
+        if not init.parent.name.startswith((".", "_")):
+            found += pattern.findall(init.read_text(encoding="utf-8", errors="replace"))
+    return found
+
+
+def check_registered(kind: str, identifier: str) -> None:
+    """Raise :class:`UsageError` (with the closest registered identifiers) unless a plugin registers ``identifier``.
+
+    Brain-Score's own message for an unknown identifier is a bare ``AssertionError``.
+    """
+    known = registered_identifiers(kind)
+    if identifier in known:
+        return
+    close = difflib.get_close_matches(identifier, known, n=5, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else f"{len(known)} {kind} are registered"
+    raise UsageError(f"{identifier!r} is not a Brain-Score {kind.rstrip('s')} identifier of this installation "
+                     f"(no plugin under brainscore_vision/{kind} registers it); {hint}")
+
+
 class BrainScoreScorer:
     """Scores with ``brainscore_vision.score``; versions for the store's cache keys."""
 
     def benchmark_version(self, benchmark_identifier: str) -> str:
-        """This project's benchmark version, or Brain-Score's release for upstream benchmarks."""
+        """This project's benchmark version, or Brain-Score's release for upstream benchmarks.
+
+        Raises:
+            UsageError: no installed plugin registers the benchmark.
+        """
+        check_registered("benchmarks", benchmark_identifier)
         if benchmark_identifier.startswith(REALNET_BENCHMARK_PREFIXES):
             return f"realnet-{REALNET_BENCHMARK_VERSION}"
         return f"brainscore-vision-{metadata.version('brainscore-vision')}"
@@ -29,4 +69,5 @@ class BrainScoreScorer:
         os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
         from brainscore_vision import score
 
+        check_registered("models", model_identifier)
         return score(model_identifier, benchmark_identifier)
