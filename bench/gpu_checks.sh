@@ -44,7 +44,7 @@ train_bench() {  # name, cap seconds, extra arguments
 }
 
 # 1. reference, reduce-overhead, profile
-train_bench training_step 240 --compile reduce-overhead --steps 150 --profile 20
+train_bench training_step 240 --compile reduce-overhead --steps 150 --profile 20 --profile-compile reduce-overhead
 # 2. cuDNN trying every algorithm
 train_bench training_step_cudnn_all 120 --compile reduce-overhead --steps 150 --cudnn-benchmark-limit 0
 # 3. max-autotune
