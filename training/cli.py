@@ -70,7 +70,9 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                         help="NHWC memory format (default: on for CUDA)")
     parser.add_argument("--compile", default=defaults.compile, choices=COMPILE_MODES,
-                        help="torch.compile mode (default: %(default)s)")
+                        help="torch.compile mode (default: %(default)s). On a GPU: reduce-overhead = CUDA graphs "
+                             "(the measured fast path); max-autotune = CUDA graphs + kernels benchmarked at the "
+                             "first step (minutes of compiling)")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps (tests, benchmarks)")
     parser.add_argument("--log-every", type=int, default=defaults.log_every,
                         help="steps per log line (default: %(default)s)")

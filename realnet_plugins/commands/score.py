@@ -23,7 +23,7 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
                         "Brain-Score model identifiers")
     p.add_argument("--benchmarks", nargs="+", default=list(PAPER_NEURAL_BENCHMARKS), metavar="ID",
                    help="benchmark identifiers, e.g. ThingsEEG2.sub-01-temporal_rsa Geirhos2021-error_consistency "
-                        "(default: %(default)s)")
+                        "(default: the paper's neural ones, " + " ".join(PAPER_NEURAL_BENCHMARKS) + ")")
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
     p.add_argument("--keep-going", action="store_true",
                    help="record a failing score and go on (default: stop at the first failure; scores finished "
