@@ -145,13 +145,14 @@ def _train_aligned(release: Path, size: DemoSize, progress: bool) -> Path:
 
 
 def _score_all() -> dict[tuple[str, str], Any]:
-    from brainscore_core.plugin_management.import_plugin import ImportPlugin
     from brainscore_vision import score
+
+    from .brainscore_bridge.scoring import check_registered
 
     for benchmark in BENCHMARKS:
         try:
-            ImportPlugin("brainscore_vision", "benchmarks", benchmark).locate_plugin()
-        except Exception as error:
+            check_registered("benchmarks", benchmark)
+        except RealnetError as error:
             raise RealnetError(
                 f"Brain-Score cannot find the benchmark {benchmark} ({error}). The demo scores through Brain-Score's "
                 "plugin discovery, which reads site-packages: install this project with a regular `pip install .` "

@@ -38,17 +38,22 @@ def registered_identifiers(kind: str) -> list[str]:
 
 
 def check_registered(kind: str, identifier: str) -> None:
-    """Raise :class:`UsageError` (with the closest registered identifiers) unless a plugin registers ``identifier``.
+    """Raise :class:`UsageError` (with the closest registered identifiers) unless Brain-Score finds ``identifier``.
 
-    Brain-Score's own message for an unknown identifier is a bare ``AssertionError``.
+    Whether it is found is Brain-Score's own plugin lookup (``ImportPlugin``), whose failure is a
+    bare ``AssertionError``; the suggestions come from :func:`registered_identifiers`.
     """
-    known = registered_identifiers(kind)
-    if identifier in known:
+    from brainscore_core.plugin_management.import_plugin import ImportPlugin
+
+    try:
+        ImportPlugin("brainscore_vision", kind, identifier)
         return
-    close = difflib.get_close_matches(identifier, known, n=5, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else f"{len(known)} {kind} are registered"
+    except AssertionError as error:
+        reason = str(error)
+    close = difflib.get_close_matches(identifier, registered_identifiers(kind), n=5, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else f"see brainscore_vision/{kind} for the registered ones"
     raise UsageError(f"{identifier!r} is not a Brain-Score {kind.rstrip('s')} identifier of this installation "
-                     f"(no plugin under brainscore_vision/{kind} registers it); {hint}")
+                     f"(Brain-Score: {reason}); {hint}")
 
 
 class BrainScoreScorer:
