@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from realnet_plugins.checkpoints import load_checkpoint  # noqa: E402
-from realnet_plugins.fixtures import write_things_eeg2_release  # noqa: E402
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release  # noqa: E402
 from realnet_plugins.training.loop import TrainConfig, train, train_many  # noqa: E402
 
 

@@ -48,13 +48,13 @@ from typing import Any, Mapping
 
 import torch
 
-from . import __version__
-from .architectures import ReAlnet, backbone_spec
-from .constants import DEFAULT_IMAGE_SIZE, EEG_CHANNELS, EEG_TIMES_S, IMAGENET_MEAN, IMAGENET_STD
-from .errors import CheckpointError, MissingFileError
-from .identifiers import parse_identifier
-from .paths import checkpoints_dir
-from .storage import atomic_write, sha256_file
+from realnet_plugins import __version__
+from realnet_plugins.architectures import ReAlnet, backbone_spec
+from realnet_plugins.constants import DEFAULT_IMAGE_SIZE, EEG_CHANNELS, EEG_TIMES_S, IMAGENET_MEAN, IMAGENET_STD
+from realnet_plugins.errors import CheckpointError, MissingFileError
+from realnet_plugins.identifiers import parse_identifier
+from realnet_plugins.paths import checkpoints_dir
+from realnet_plugins.storage import atomic_write, sha256_file
 
 FORMAT = "realnet-checkpoint"
 FORMAT_VERSION = 1

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from .errors import RealnetError
+from realnet_plugins.errors import RealnetError
 
 #: verb → (module, one-line help)
 VERBS: dict[str, tuple[str, str]] = {

@@ -31,7 +31,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from .errors import RealnetError
+from realnet_plugins.errors import RealnetError
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def _write_world(data: Path, size: DemoSize) -> tuple[Path, Path]:
-    from .fixtures.shen2019 import write_shen2019_release
-    from .fixtures.things_eeg2 import write_things_eeg2_release
+    from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+    from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
 
     eeg = write_things_eeg2_release(data / "things_eeg2", n_subjects=size.eeg_subjects,
                                     n_train_concepts=size.train_concepts, images_per_concept=size.images_per_concept,
@@ -124,8 +124,8 @@ def _write_world(data: Path, size: DemoSize) -> tuple[Path, Path]:
 def _write_baseline() -> Path:
     import torch
 
-    from .architectures import ReAlnet
-    from .checkpoints import CheckpointMeta, checkpoint_path, save_checkpoint
+    from realnet_plugins.architectures import ReAlnet
+    from realnet_plugins.checkpoints import CheckpointMeta, checkpoint_path, save_checkpoint
 
     torch.manual_seed(0)
     model = ReAlnet("cornet_s", image_size=IMAGE_SIZE, eeg_head=False).eval()
@@ -137,7 +137,7 @@ def _write_baseline() -> Path:
 
 
 def _train_aligned(release: Path, size: DemoSize, progress: bool) -> Path:
-    from .training import TrainConfig, train
+    from realnet_plugins.training import TrainConfig, train
 
     config = TrainConfig(release=release, subject=1, init_weights=BASELINE, image_size=IMAGE_SIZE,
                          epochs=size.epochs, lr=size.lr, seed=0)
@@ -147,7 +147,7 @@ def _train_aligned(release: Path, size: DemoSize, progress: bool) -> Path:
 def _score_all() -> dict[tuple[str, str], Any]:
     from brainscore_vision import score
 
-    from .brainscore_bridge.scoring import check_registered
+    from realnet_plugins.brainscore_bridge.scoring import check_registered
 
     for benchmark in BENCHMARKS:
         try:
@@ -196,7 +196,7 @@ def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .storage import atomic_path
+    from realnet_plugins.storage import atomic_path
 
     colours = {BASELINE: "#7f7f7f", ALIGNED: "#d62728"}
     labels = {BASELINE: "unaligned CORnet-S (random init)", ALIGNED: "ReAlnet, aligned to subject 1"}
@@ -279,7 +279,8 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
                    "RESULTCACHING_HOME": str(home / "resultcaching"),
                    "REALNET_BS_BATCH_SIZE": str(max(size.test_images, size.natural_images))}
     with _environment(environment):
-        from .packaging import package_shen2019, package_things_eeg2
+        from realnet_plugins.datasets.shen2019.packaging import package_shen2019
+        from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 
         eeg_root, shen_root = _write_world(out / "data", size)
         logger.info("demo: miniature world written under %s (%.0f s)", out / "data", time.perf_counter() - start)
@@ -292,8 +293,8 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
         logger.info("demo: scored (%.0f s)", time.perf_counter() - start)
         report_dir = None
         if report:
-            from .fixtures import write_spose_embedding
-            from .report import build_report
+            from realnet_plugins.datasets.things_eeg2.fixtures import write_spose_embedding
+            from realnet_plugins.report import build_report
 
             report_dir = out / "report"
             spose = write_spose_embedding(out / "data" / "spose_embedding_49d_sorted.txt", seed=0)
@@ -301,7 +302,7 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
             logger.info("demo: report written (%.0f s)", time.perf_counter() - start)
     table = _table(scores)
     csv_path, markdown_path = out / "scores.csv", out / "scores.md"
-    from .storage import atomic_write
+    from realnet_plugins.storage import atomic_write
 
     with atomic_write(csv_path, "w") as handle:
         table.to_csv(handle, index=False)

@@ -17,10 +17,10 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .architectures import REGIONS, ReAlnet
-from .checkpoints import CheckpointMeta, LoadedCheckpoint, load_checkpoint
-from .errors import MissingFileError
-from .image_cache import decode_image, normalise_batch
+from realnet_plugins.architectures import REGIONS, ReAlnet
+from realnet_plugins.checkpoints import CheckpointMeta, LoadedCheckpoint, load_checkpoint
+from realnet_plugins.errors import MissingFileError
+from realnet_plugins.image_cache import decode_image, normalise_batch
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
 
@@ -113,7 +113,7 @@ class Extraction:
         """Write every array to one netCDF file (xarray); dims are named, coords carry channel names and times."""
         import xarray as xr
 
-        from .storage import atomic_path
+        from realnet_plugins.storage import atomic_path
 
         data = {"logits": (("stimulus", "imagenet_class"), self.logits)}
         for region, arr in self.taps.items():
@@ -130,7 +130,7 @@ class Extraction:
     def to_npz(self, path: str | os.PathLike) -> None:
         """Write every array to one ``.npz`` (keys: stimuli, logits, features_<region>, predicted_eeg, channels,
         times_s)."""
-        from .storage import atomic_write
+        from realnet_plugins.storage import atomic_write
 
         arrays = {"stimuli": np.array(self.stimuli), "logits": self.logits, "channels": np.array(self.channels),
                   "times_s": np.array(self.times_s)}
@@ -164,7 +164,7 @@ def extract(net: RealnetModel, images: Sequence[str | os.PathLike], *, batch_siz
         names: stimulus names (default: the paths as given).
         progress: show a progress bar (None: only on a terminal).
     """
-    from .constants import EEG_CHANNELS
+    from realnet_plugins.constants import EEG_CHANNELS
 
     model = net.model.eval()
     device = next(model.parameters()).device
@@ -185,7 +185,7 @@ def extract(net: RealnetModel, images: Sequence[str | os.PathLike], *, batch_siz
         eeg_arr = np.concatenate(eeg).reshape(-1, n_ch, n_t)
         units = "normalised"
         if net.meta.eeg_normalisation:
-            from .things_eeg2 import EEGNormalisation
+            from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation
 
             eeg_arr = EEGNormalisation.from_dict(net.meta.eeg_normalisation).invert(eeg_arr)
             units = "release"

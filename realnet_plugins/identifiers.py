@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .constants import SUBJECTS
+from realnet_plugins.constants import SUBJECTS
 
 #: Training variants (SPEC.md, Variants). ``base`` marks an unaligned, imported ImageNet backbone.
 VARIANTS: tuple[str, ...] = (

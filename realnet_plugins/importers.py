@@ -21,11 +21,17 @@ from typing import Mapping
 
 import torch
 
-from .architectures import HEAD_SLOTS, ReAlnet
-from .checkpoints import CheckpointMeta, checkpoint_path, load_state_strict, safe_torch_load, save_checkpoint
-from .errors import CheckpointError
-from .identifiers import parse_identifier
-from .storage import sha256_file
+from realnet_plugins.architectures import HEAD_SLOTS, ReAlnet
+from realnet_plugins.checkpoints import (
+    CheckpointMeta,
+    checkpoint_path,
+    load_state_strict,
+    safe_torch_load,
+    save_checkpoint,
+)
+from realnet_plugins.errors import CheckpointError
+from realnet_plugins.identifiers import parse_identifier
+from realnet_plugins.storage import sha256_file
 
 SOURCES = ("imagenet-cornet-s", "torchvision-resnet18", "published-realnet")
 _HEAD_KEYS = set(HEAD_SLOTS) | {"fc"}

@@ -29,10 +29,11 @@ from realnet_plugins.brainscore_bridge.benchmarks import (
     ceiled_value,
     geirhos2021_identifiers,
 )
+from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+from realnet_plugins.datasets.shen2019.packaging import Shen2019Package, package_shen2019
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package, package_things_eeg2
 from realnet_plugins.errors import DataFormatError, RealnetError
-from realnet_plugins.fixtures.shen2019 import write_shen2019_release
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
-from realnet_plugins.packaging import Shen2019Package, ThingsEEG2Package, package_shen2019, package_things_eeg2
 
 WINDOW = slice(5, 20)  # samples at 50, 60, ..., 190 ms
 

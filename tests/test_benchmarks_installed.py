@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from realnet_plugins.fixtures.shen2019 import write_shen2019_release
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+from realnet_plugins.datasets.shen2019.packaging import package_shen2019
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 from realnet_plugins.fixtures.weights import write_fixture_checkpoint
-from realnet_plugins.packaging import package_shen2019, package_things_eeg2
 
 from installed import run_fresh
 

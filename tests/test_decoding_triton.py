@@ -128,7 +128,7 @@ def test_triton_backend_refuses_what_it_cannot_run(monkeypatch):
 
 def test_packaging_uses_the_gpu_only_when_there_is_one(monkeypatch):
     torch = pytest.importorskip("torch")
-    from realnet_plugins.packaging import things_eeg2
+    from realnet_plugins.datasets.things_eeg2 import packaging as things_eeg2
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert things_eeg2._device("auto") is None

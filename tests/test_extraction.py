@@ -7,9 +7,9 @@ import torch
 from PIL import Image
 
 from realnet_plugins.cli import VERBS, build_parser, main
+from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation
 from realnet_plugins.extraction import ImagePreprocessing, extract, list_images, load_realnet
 from realnet_plugins.fixtures.weights import write_fixture_checkpoint
-from realnet_plugins.things_eeg2 import EEGNormalisation
 
 
 @pytest.fixture

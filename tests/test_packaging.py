@@ -13,23 +13,19 @@ import pytest
 import xarray as xr
 from scipy.spatial.distance import pdist, squareform
 
+import realnet_plugins.datasets.things_eeg2.packaging as eeg_packaging
 from realnet_plugins.constants import EEG_CHANNELS
+from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+from realnet_plugins.datasets.shen2019.packaging import Shen2019Package, package_shen2019
+from realnet_plugins.datasets.shen2019.reader import load_roi_responses, read_bdata
+from realnet_plugins.datasets.store import dataset_dir
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package, package_things_eeg2
+from realnet_plugins.datasets.things_eeg2.reader import ThingsEEG2Release
 from realnet_plugins.errors import DataFormatError, MissingFileError
-from realnet_plugins.fixtures.shen2019 import write_shen2019_release
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
-from realnet_plugins.packaging import (
-    Shen2019Package,
-    ThingsEEG2Package,
-    dataset_dir,
-    package_shen2019,
-    package_things_eeg2,
-)
-from realnet_plugins.packaging import things_eeg2 as eeg_packaging
 from realnet_plugins.rsa import DecodingSettings, decoding_rdm
 from realnet_plugins.rsa.ceiling import split_half_decoding_rdms
-from realnet_plugins.shen2019 import load_roi_responses, read_bdata
 from realnet_plugins.storage import sha256_file
-from realnet_plugins.things_eeg2 import ThingsEEG2Release
 
 EEG_SMALL = dict(n_subjects=2, n_train_concepts=2, images_per_concept=1, n_test_images=6, n_test_reps=10,
                  image_size=32, seed=3)

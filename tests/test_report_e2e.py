@@ -13,9 +13,11 @@ from PIL import Image
 from skimage import data as skimage_data
 
 from realnet_plugins.cli import main as realnet_main
-from realnet_plugins.fixtures import write_shen2019_release, write_spose_embedding, write_things_eeg2_release
+from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+from realnet_plugins.datasets.shen2019.packaging import package_shen2019
+from realnet_plugins.datasets.things_eeg2.fixtures import write_spose_embedding, write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 from realnet_plugins.fixtures.weights import write_fixture_checkpoint
-from realnet_plugins.packaging import package_shen2019, package_things_eeg2
 from realnet_plugins.report import build_report
 from realnet_plugins.report.verify_paper import verify_paper
 

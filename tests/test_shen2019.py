@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from realnet_plugins.errors import DataFormatError, MissingFileError
-from realnet_plugins.fixtures.shen2019 import write_shen2019_release
-from realnet_plugins.shen2019 import (
+from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+from realnet_plugins.datasets.shen2019.reader import (
     ShenRelease,
     load_roi_responses,
     read_bdata,
@@ -20,6 +19,7 @@ from realnet_plugins.shen2019 import (
     stimulus_id_to_wordnet_id,
     wordnet_id_to_stimulus_id,
 )
+from realnet_plugins.errors import DataFormatError, MissingFileError
 
 SESSIONS = {"natural": "perceptionNaturalImageTest", "shape": "perceptionArtificialImage",
             "letter": "perceptionLetterImage"}
@@ -196,7 +196,7 @@ def test_nan_voxels_are_refused_unless_dropped(release, tmp_path, caplog):
         handle["dataset"][0, roi_columns[3]] = np.inf
     with pytest.raises(DataFormatError, match="2 of 4 voxels of ROI_V2.*drop-voxels"):
         load_roi_responses(path, "V2")
-    with caplog.at_level(logging.WARNING, logger="realnet_plugins.shen2019"):
+    with caplog.at_level(logging.WARNING, logger="realnet_plugins.datasets.shen2019.reader"):
         dropped = load_roi_responses(path, "V2", nan_policy="drop-voxels")
     assert "dropped 2 of 4 voxels" in caplog.text
     data, keys, value = direct_h5_read(path)

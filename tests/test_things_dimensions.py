@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import scipy.io
 
-from realnet_plugins.errors import DataFormatError, MissingFileError
-from realnet_plugins.things_dimensions import (
+from realnet_plugins.datasets.things_dimensions.reader import (
     N_DIMENSIONS,
     dimension_rows_for_things_concepts,
     load_dimension_labels,
     load_spose_embedding,
 )
+from realnet_plugins.errors import DataFormatError, MissingFileError
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from PIL import Image
 from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 
-import realnet_plugins.things_eeg2 as things_eeg2
+import realnet_plugins.storage as storage
 from realnet_plugins.constants import EEG_CHANNELS, RELEASE_TIMES_S
+from realnet_plugins.datasets.things_eeg2.fixtures import write_spose_embedding, write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.reader import METADATA_KEYS, EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.errors import DataFormatError, MissingFileError, UnsafePickleError
-from realnet_plugins.fixtures import write_spose_embedding, write_things_eeg2_release
-from realnet_plugins.things_eeg2 import METADATA_KEYS, EEGNormalisation, ThingsEEG2Release
 
 N_TRAIN_CONCEPTS, PER_CONCEPT, N_TEST, TRAIN_REPS, TEST_REPS, SIZE = 8, 2, 8, 4, 8, 48
 
@@ -312,13 +312,13 @@ def test_unknown_split_is_refused(release_root):
 def test_release_fingerprint_is_stable_content_based_and_cached(copied_root, monkeypatch):
     release = ThingsEEG2Release(copied_root)
     calls = []
-    real_sha = things_eeg2.sha256_file
-    monkeypatch.setattr(things_eeg2, "sha256_file", lambda path: calls.append(path) or real_sha(path))
-    monkeypatch.setattr(things_eeg2, "_SHA256_MEMO", {})
+    real_sha = storage.sha256_file
+    monkeypatch.setattr(storage, "sha256_file", lambda path: calls.append(path) or real_sha(path))
+    monkeypatch.setattr(storage, "_SHA256_MEMO", {})
     first = release.release_fingerprint(1, "training")
     assert len(calls) == 2
     assert release.release_fingerprint(1, "training") == first and len(calls) == 2
-    monkeypatch.setattr(things_eeg2, "_SHA256_MEMO", {})  # a new process: the side files answer
+    monkeypatch.setattr(storage, "_SHA256_MEMO", {})  # a new process: the side files answer
     assert release.release_fingerprint(1, "training") == first and len(calls) == 2
     assert release.release_fingerprint(2, "training") != first
     assert release.release_fingerprint(1, "test") != first

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from realnet_plugins.checkpoints import load_checkpoint
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
 from realnet_plugins.paths import realnet_home
 from realnet_plugins.training import TrainConfig, train, train_many
 from realnet_plugins.training.loop import build_initial_model

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from realnet_plugins.checkpoints import load_checkpoint
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
 from realnet_plugins.training import TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
+from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.paths import realnet_home
-from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.training import (
     CheckpointExistsError,
     ResumeMismatchError,

@@ -6,7 +6,7 @@ import torch
 
 from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
 from realnet_plugins.cli import main
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
 from realnet_plugins.training import (
     CheckpointExistsError,
     TrainConfig,

@@ -14,9 +14,9 @@ from realnet_plugins.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
+from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.image_cache import decode_image, normalise_batch
 from realnet_plugins.paths import cache_dir, realnet_home
-from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.training import default_checkpoint_path, train
 from realnet_plugins.training.loop import build_initial_model
 

@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
-from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.training.data import load_alignment_data, run_subjects, validation_concepts
 from realnet_plugins.training.variants import (
     derangement,

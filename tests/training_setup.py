@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from realnet_plugins.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
 from realnet_plugins.training.loop import TrainConfig
 
 

@@ -9,7 +9,7 @@
 * :mod:`.metrics`: held-out EEG-generation metrics.
 * :mod:`.cli`: the ``realnet train`` and ``realnet sweep`` commands.
 """
-from .loop import (
+from realnet_plugins.training.loop import (
     CheckpointExistsError,
     ResumeMismatchError,
     RunsFailedError,
@@ -20,8 +20,8 @@ from .loop import (
     train_many,
     train_parallel,
 )
-from .metrics import eeg_generation_metrics
-from .objective import (
+from realnet_plugins.training.metrics import eeg_generation_metrics
+from realnet_plugins.training.objective import (
     LossParts,
     Objective,
     contrastive_loss,

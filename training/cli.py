@@ -18,11 +18,10 @@ import argparse
 import re
 from pathlib import Path
 
+from realnet_plugins.datasets.things_eeg2.reader import NORMALISATION_MODES, ThingsEEG2Release
 from realnet_plugins.errors import RealnetError
 from realnet_plugins.identifiers import VARIANTS
-from realnet_plugins.things_eeg2 import NORMALISATION_MODES, ThingsEEG2Release
-
-from .loop import (
+from realnet_plugins.training.loop import (
     SELECTIONS,
     RunsFailedError,
     TrainConfig,
@@ -31,7 +30,7 @@ from .loop import (
     train_many,
     train_parallel,
 )
-from .step import COMPILE_MODES
+from realnet_plugins.training.step import COMPILE_MODES
 
 __all__ = ["configure", "run", "parse_subjects", "parse_sweep_variants"]
 

@@ -27,13 +27,12 @@ from tqdm.auto import tqdm
 from realnet_plugins.architectures import ReAlnet
 from realnet_plugins.checkpoints import weights_digest
 from realnet_plugins.constants import N_EEG_OUTPUTS
+from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.errors import DataFormatError
 from realnet_plugins.image_cache import build_image_cache, image_cache_key, normalise_batch
 from realnet_plugins.paths import cache_dir
 from realnet_plugins.storage import atomic_path, fingerprint
-from realnet_plugins.things_eeg2 import EEGNormalisation, ThingsEEG2Release
-
-from .variants import check_variant, manipulate_training_eeg
+from realnet_plugins.training.variants import check_variant, manipulate_training_eeg
 
 __all__ = [
     "VALIDATION_STREAM", "HeldOutSet", "AlignmentData", "validation_concepts", "load_alignment_data",

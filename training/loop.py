@@ -68,18 +68,17 @@ from realnet_plugins.checkpoints import (
     weights_digest,
 )
 from realnet_plugins.constants import IMAGENET_MEAN, IMAGENET_STD
+from realnet_plugins.datasets.things_eeg2.reader import NORMALISATION_MODES, ThingsEEG2Release
 from realnet_plugins.errors import CheckpointError, MissingFileError, RealnetError
 from realnet_plugins.identifiers import identifier_for, parse_identifier
 from realnet_plugins.importers import read_foreign_weights
 from realnet_plugins.paths import checkpoints_dir, realnet_home
 from realnet_plugins.storage import atomic_write
-from realnet_plugins.things_eeg2 import NORMALISATION_MODES, ThingsEEG2Release
-
-from .data import AlignmentData, HeldOutSet, load_alignment_data, predict, pseudo_labels
-from .metrics import eeg_generation_metrics
-from .objective import Objective
-from .step import COMPILE_MODES, LOSS_COLUMNS, DeviceData, make_step
-from .variants import check_variant, resolve_beta
+from realnet_plugins.training.data import AlignmentData, HeldOutSet, load_alignment_data, predict, pseudo_labels
+from realnet_plugins.training.metrics import eeg_generation_metrics
+from realnet_plugins.training.objective import Objective
+from realnet_plugins.training.step import COMPILE_MODES, LOSS_COLUMNS, DeviceData, make_step
+from realnet_plugins.training.variants import check_variant, resolve_beta
 
 __all__ = [
     "SELECTIONS", "SHUFFLE_STREAM", "TrainConfig", "StepInfo", "CheckpointExistsError", "ResumeMismatchError",

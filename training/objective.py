@@ -183,7 +183,7 @@ class Objective:
         Raises:
             ValueError: unknown variant (the message lists the valid ones).
         """
-        from .variants import check_variant
+        from realnet_plugins.training.variants import check_variant
 
         check_variant(variant)
         if variant == "beta0":

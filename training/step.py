@@ -39,8 +39,7 @@ import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 from realnet_plugins.architectures import ReAlnet
-
-from .objective import LossParts, Objective, loss_parts
+from realnet_plugins.training.objective import LossParts, Objective, loss_parts
 
 __all__ = ["COMPILE_MODES", "LOSS_COLUMNS", "DeviceData", "SingleModelStep", "StackedModelsStep", "make_step"]
 

@@ -4,9 +4,9 @@ import pytest
 from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
 from brainscore_vision import load_benchmark
 
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 from realnet_plugins.errors import MissingFileError
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
-from realnet_plugins.packaging import package_things_eeg2
 
 IDENTIFIERS = ["ThingsEEG2-temporal_rsa"] + [f"ThingsEEG2.sub-{s:02d}-temporal_rsa" for s in range(1, 11)]
 

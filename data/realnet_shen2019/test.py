@@ -3,9 +3,9 @@ import pytest
 from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
 from brainscore_vision import load_dataset, load_stimulus_set
 
+from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
+from realnet_plugins.datasets.shen2019.packaging import package_shen2019
 from realnet_plugins.errors import MissingFileError
-from realnet_plugins.fixtures.shen2019 import write_shen2019_release
-from realnet_plugins.packaging import package_shen2019
 
 
 def test_missing_package_says_which_command_makes_it(tmp_path, monkeypatch):

@@ -3,9 +3,9 @@ import pytest
 from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
 from brainscore_vision import load_dataset, load_stimulus_set
 
+from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 from realnet_plugins.errors import MissingFileError
-from realnet_plugins.fixtures.things_eeg2 import write_things_eeg2_release
-from realnet_plugins.packaging import package_things_eeg2
 
 
 def test_missing_package_says_which_command_makes_it(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """Architectures: CORnet-S, ResNet18 with taps, and the ReAlnet module (backbone + EEG head)."""
-from .cornet_s import CORblockS, CORnetS
-from .realnet import (
+from realnet_plugins.architectures.cornet_s import CORblockS, CORnetS
+from realnet_plugins.architectures.realnet import (
     BACKBONES,
     HEAD_SLOTS,
     REGIONS,
@@ -11,7 +11,7 @@ from .realnet import (
     backbone_spec,
     tap_shapes,
 )
-from .resnet import ResNet18
+from realnet_plugins.architectures.resnet import ResNet18
 
 __all__ = [
     "BACKBONES", "HEAD_SLOTS", "REGIONS", "BackboneSpec", "CORblockS", "CORnetS", "EEGHead", "ReAlnet",

@@ -11,9 +11,9 @@ from typing import Callable, NamedTuple
 import torch
 from torch import nn
 
-from ..constants import N_EEG_OUTPUTS
-from .cornet_s import CORnetS
-from .resnet import ResNet18
+from realnet_plugins.architectures.cornet_s import CORnetS
+from realnet_plugins.architectures.resnet import ResNet18
+from realnet_plugins.constants import N_EEG_OUTPUTS
 
 #: Head slot names, one per tapped region, as in the published ReAlnet files.
 HEAD_SLOTS: tuple[str, ...] = ("fc_v1", "fc_v2", "fc_v4", "fc_it")

@@ -14,7 +14,8 @@ import xarray as xr
 from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
 from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
 
-from ..packaging import Shen2019Package, ThingsEEG2Package
+from realnet_plugins.datasets.shen2019.packaging import Shen2019Package
+from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
 
 #: Registry id of the THINGS-EEG2 test images.
 THINGS_EEG2_STIMULUS_SET = "ThingsEEG2.test"

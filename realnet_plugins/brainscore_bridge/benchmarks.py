@@ -40,11 +40,12 @@ from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 from brainscore_core.supported_data_standards.brainio.assemblies import DataAssembly
 
-from ..errors import DataFormatError, RealnetError
-from ..packaging import BENCHMARK_ROIS, Shen2019Package, ThingsEEG2Package
-from ..rsa.ceiling import inter_subject_ceiling, split_half_ceiling
-from ..rsa.rdm import compare_rdms, model_rdm
-from .assemblies import shen2019_stimulus_set, things_eeg2_stimulus_set
+from realnet_plugins.brainscore_bridge.assemblies import shen2019_stimulus_set, things_eeg2_stimulus_set
+from realnet_plugins.datasets.shen2019.packaging import BENCHMARK_ROIS, Shen2019Package
+from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
+from realnet_plugins.errors import DataFormatError, RealnetError
+from realnet_plugins.rsa.ceiling import inter_subject_ceiling, split_half_ceiling
+from realnet_plugins.rsa.rdm import compare_rdms, model_rdm
 
 #: Regions every RSA benchmark records.
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")

@@ -14,7 +14,7 @@ import numpy as np
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
-from ..extraction import ImagePreprocessing, RealnetModel, load_realnet
+from realnet_plugins.extraction import ImagePreprocessing, RealnetModel, load_realnet
 
 #: Images per forward pass inside Brain-Score (it pads every batch to this size).
 DEFAULT_BATCH_SIZE = int(os.environ.get("REALNET_BS_BATCH_SIZE", "16"))

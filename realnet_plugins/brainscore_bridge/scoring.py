@@ -13,8 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from .benchmarks import VERSION as REALNET_BENCHMARK_VERSION
+from realnet_plugins.brainscore_bridge.benchmarks import VERSION as REALNET_BENCHMARK_VERSION
+from realnet_plugins.errors import UsageError
 
 #: Prefixes of the benchmarks this project defines (their version is :data:`REALNET_BENCHMARK_VERSION`).
 REALNET_BENCHMARK_PREFIXES: tuple[str, ...] = ("ThingsEEG2", "Shen2019.", "Geirhos2021-error_consistency")

@@ -22,7 +22,7 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo import run_demo
+    from realnet_plugins.demo import run_demo
 
     result = run_demo(args.out, quick=args.quick, progress=not args.quiet, report=not args.no_report)
     print(result.markdown.read_text())

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..paths import checkpoints_dir
+from realnet_plugins.paths import checkpoints_dir
 
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ..identifiers import all_identifiers, parse_identifier
+    from realnet_plugins.identifiers import all_identifiers, parse_identifier
 
     root = checkpoints_dir()
     print(f"checkpoints folder: {root}")
@@ -51,7 +51,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from ..checkpoints import load_checkpoint
+    from realnet_plugins.checkpoints import load_checkpoint
 
     loaded = load_checkpoint(args.model)
     meta = loaded.meta.to_dict()
@@ -70,7 +70,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ..importers import import_weights
+    from realnet_plugins.importers import import_weights
 
     path = import_weights(args.file, args.identifier, overwrite=args.overwrite, out=args.out)
     print(f"wrote {path}")
@@ -78,7 +78,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from ..extraction import extract, list_images, load_realnet
+    from realnet_plugins.extraction import extract, list_images, load_realnet
 
     net = load_realnet(args.model, device=args.device)
     files = list_images(args.images)

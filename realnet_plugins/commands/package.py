@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..rsa.decoding import BACKENDS
+from realnet_plugins.rsa.decoding import BACKENDS
 
 DATASETS = ("things-eeg2", "shen2019")
 
@@ -43,7 +43,8 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..packaging import decoding_backend, package_shen2019, package_things_eeg2
+    from realnet_plugins.datasets.shen2019.packaging import package_shen2019
+    from realnet_plugins.datasets.things_eeg2.packaging import decoding_backend, package_things_eeg2
 
     if args.dataset == "things-eeg2":
         if not args.quiet:

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..report import build_report
+    from realnet_plugins.report import build_report
 
     result = build_report(
         args.models, args.out, base=args.base or None, controls=args.controls, extra_baselines=args.extra_baselines,
@@ -89,8 +89,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from ..report.verify_paper import verify_paper
-    from ..storage import atomic_write
+    from realnet_plugins.report.verify_paper import verify_paper
+    from realnet_plugins.storage import atomic_write
 
     verification = verify_paper(models=args.models, base=args.base, behaviour=not args.no_behaviour,
                                 imagenet_val=str(args.imagenet_val) if args.imagenet_val else None,

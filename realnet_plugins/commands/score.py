@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
-    from ..report.scores import PAPER_NEURAL_BENCHMARKS
+    from realnet_plugins.report.scores import PAPER_NEURAL_BENCHMARKS
 
     p.description = (
         "Score models on benchmarks with brainscore_vision.score, in this process. Each (model, checkpoint, "
@@ -33,8 +33,8 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report.scores import score_table
-    from ..storage import atomic_write
+    from realnet_plugins.report.scores import score_table
+    from realnet_plugins.storage import atomic_write
 
     result = score_table(args.models, args.benchmarks, keep_going=args.keep_going, retry_failed=args.retry_failed,
                          progress=False if args.quiet else None)

@@ -8,9 +8,9 @@
 * :mod:`.build`: :func:`build_report` writes PNG, CSV and one HTML page; :mod:`.html` renders the page.
 * :mod:`.verify_paper`: the paper's headline numbers beside ours.
 """
-from .build import FigureOutput, ReportResult, SkippedFigure, build_report
-from .rdms import LayerRDMs, RDMStore, StimulusImages
-from .scores import ScoreRecord, ScoreStore
+from realnet_plugins.report.build import FigureOutput, ReportResult, SkippedFigure, build_report
+from realnet_plugins.report.rdms import LayerRDMs, RDMStore, StimulusImages
+from realnet_plugins.report.scores import ScoreRecord, ScoreStore
 
 __all__ = [
     "FigureOutput", "LayerRDMs", "RDMStore", "ReportResult", "ScoreRecord", "ScoreStore", "SkippedFigure",

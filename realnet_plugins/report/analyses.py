@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..analysis.dimensions import dimension_rdms, partial_spearman, top_dimensions
-from ..analysis.eeg import (
+from realnet_plugins.analysis.dimensions import dimension_rdms, partial_spearman, top_dimensions
+from realnet_plugins.analysis.eeg import (
     baseline_subtracted,
     column_normalised,
     compare_time_courses,
@@ -35,11 +35,11 @@ from ..analysis.eeg import (
     peak_improvement,
     summary_scalar,
 )
-from ..analysis.variability import individual_variability
-from ..errors import DataFormatError
-from ..stats import TTestResult, bonferroni, ttest_one_sample, ttest_paired
-from .rdms import LayerRDMs
-from .selection import BETA_FAMILIES, ModelGroup, ReportModel
+from realnet_plugins.analysis.variability import individual_variability
+from realnet_plugins.errors import DataFormatError
+from realnet_plugins.report.rdms import LayerRDMs
+from realnet_plugins.report.selection import BETA_FAMILIES, ModelGroup, ReportModel
+from realnet_plugins.stats import TTestResult, bonferroni, ttest_one_sample, ttest_paired
 
 #: Image set of the fMRI summaries of Fig. 5 and the β sweep (the paper's natural images).
 FMRI_SUMMARY_IMAGE_SET = "natural"

@@ -14,13 +14,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import MissingFileError, RealnetError
-from ..storage import atomic_path, atomic_write
-from . import analyses as an
-from . import figures as fg
-from .rdms import RDMStore, StimulusImages, things_eeg2_test_images
-from .scores import BEHAVIOUR_BENCHMARKS, EEG_BENCHMARK, FMRI_BENCHMARKS, ScoreFailure, ScoreStore
-from .selection import FAMILY_LABELS, ModelGroup, ReportModel, group_models, resolve_models
+from realnet_plugins.errors import MissingFileError, RealnetError
+from realnet_plugins.report import analyses as an
+from realnet_plugins.report import figures as fg
+from realnet_plugins.report.rdms import RDMStore, StimulusImages, things_eeg2_test_images
+from realnet_plugins.report.scores import BEHAVIOUR_BENCHMARKS, EEG_BENCHMARK, FMRI_BENCHMARKS, ScoreFailure, ScoreStore
+from realnet_plugins.report.selection import FAMILY_LABELS, ModelGroup, ReportModel, group_models, resolve_models
+from realnet_plugins.storage import atomic_path, atomic_write
 
 _IMAGE_SET_TITLES = {"natural": "Natural images", "shape": "Artificial shapes", "letter": "Letters"}
 
@@ -417,7 +417,7 @@ def build_report(
              "(Hebart et al. 2020, OSF; see FORMATS.md)")
         need(images is not None and images.concepts_things is not None,
              "the packaged THINGS-EEG2 stimulus table has no THINGS concept ids")
-        from ..things_dimensions import (
+        from realnet_plugins.datasets.things_dimensions.reader import (
             dimension_rows_for_things_concepts,
             load_dimension_labels,
             load_spose_embedding,
@@ -515,7 +515,7 @@ def build_report(
 
     @section("fidelity", "EEG-generation fidelity")
     def _fidelity() -> _Section:
-        from .fidelity import fidelity_table
+        from realnet_plugins.report.fidelity import fidelity_table
 
         groups = [(g.label, [m for m in g.models if m.checkpoint is not None])
                   for g in [main, *data.controls]]
@@ -538,7 +538,7 @@ def build_report(
     def _imagenet() -> _Section:
         need(imagenet_val is not None, "ImageNet accuracy needs a labelled validation folder: pass --imagenet-val DIR "
              "(class-index sub-folders, the 1000 WordNet-id sub-folders, or DIR/labels.txt)")
-        from .imagenet import imagenet_accuracy, read_labelled_folder
+        from realnet_plugins.report.imagenet import imagenet_accuracy, read_labelled_folder
 
         labelled = read_labelled_folder(imagenet_val)  # type: ignore[arg-type]
         rows = []
@@ -580,7 +580,7 @@ def build_report(
     result.scores_cached = scores.loaded - scores_loaded
     result.rdms_computed = rdm_cache.computed - rdms_computed
     result.rdms_cached = rdm_cache.loaded - rdms_loaded
-    from .html import render_report
+    from realnet_plugins.report.html import render_report
 
     provenance = _provenance(data, seeds, scores, images)
     result.seconds = time.perf_counter() - started
@@ -590,7 +590,7 @@ def build_report(
 
 
 def _shen_natural_rdms() -> dict[str, dict[str, np.ndarray]]:
-    from ..packaging import Shen2019Package
+    from realnet_plugins.datasets.shen2019.packaging import Shen2019Package
 
     package = Shen2019Package()
     return {subject: package.rdms(subject, "natural") for subject in package.subjects}

@@ -17,9 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..paths import cache_dir
-from ..storage import atomic_write, fingerprint
-from .selection import ReportModel
+from realnet_plugins.paths import cache_dir
+from realnet_plugins.report.selection import ReportModel
+from realnet_plugins.storage import atomic_write, fingerprint
 
 #: Where a fidelity value comes from.
 SOURCE_RECORD = "training record (meta.metrics.test)"
@@ -38,9 +38,9 @@ def _real_eeg(package: Any, subject: str, stimulus_ids: Sequence[str], channels:
 
 def recompute_fidelity(model: ReportModel, *, progress: bool | None = None) -> dict[str, Any] | None:
     """The two metrics of a checkpoint's generated EEG on the current THINGS-EEG2 package (None: no EEG head)."""
-    from ..extraction import extract, load_realnet
-    from ..packaging import ThingsEEG2Package
-    from ..training.metrics import eeg_generation_metrics
+    from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
+    from realnet_plugins.extraction import extract, load_realnet
+    from realnet_plugins.training.metrics import eeg_generation_metrics
 
     net = load_realnet(str(model.checkpoint))
     if not net.meta.has_eeg_head:
@@ -69,8 +69,8 @@ def checkpoint_fidelity(model: ReportModel, *, recompute: bool = True, progress:
     Returns:
         ``{"spearman", "pearson_mean_feature", "n_images", "source", ...}`` or None.
     """
-    from ..checkpoints import read_checkpoint
-    from ..things_eeg2 import cached_sha256
+    from realnet_plugins.checkpoints import read_checkpoint
+    from realnet_plugins.storage import cached_sha256
 
     if model.checkpoint is None:
         return None
@@ -90,7 +90,7 @@ def checkpoint_fidelity(model: ReportModel, *, recompute: bool = True, progress:
         return {**record["test"], "source": SOURCE_RECORD}
     if not recompute:
         return None
-    from ..packaging import ThingsEEG2Package
+    from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
 
     package_key = ThingsEEG2Package().fingerprint
     recomputed_path = (cache_dir("fidelity")

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pandas as pd
 
-from .. import __version__
+from realnet_plugins import __version__
 
 if TYPE_CHECKING:
-    from .build import FigureOutput, ReportResult
+    from realnet_plugins.report.build import FigureOutput, ReportResult
 
 #: Tables shown on the page (small statistics); the rest are only linked as CSV.
 _SHOWN_TABLES = ("stats", "test", "correlation", "top")

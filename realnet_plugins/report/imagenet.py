@@ -20,9 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import DataFormatError, MissingFileError
-from ..extraction import IMAGE_SUFFIXES
-from .selection import ReportModel
+from realnet_plugins.errors import DataFormatError, MissingFileError
+from realnet_plugins.extraction import IMAGE_SUFFIXES
+from realnet_plugins.report.selection import ReportModel
 
 N_CLASSES = 1000
 LABELS_FILE = "labels.txt"
@@ -125,10 +125,9 @@ def imagenet_accuracy(models: Sequence[ReportModel], images: LabelledImages, *, 
     """
     import json
 
-    from ..extraction import extract, load_realnet
-    from ..paths import cache_dir
-    from ..storage import atomic_write, fingerprint
-    from ..things_eeg2 import cached_sha256
+    from realnet_plugins.extraction import extract, load_realnet
+    from realnet_plugins.paths import cache_dir
+    from realnet_plugins.storage import atomic_write, cached_sha256, fingerprint
 
     image_set = fingerprint([(str(p), int(label), p.stat().st_size, p.stat().st_mtime_ns)
                              for p, label in zip(images.paths, images.labels)])

@@ -19,10 +19,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import DataFormatError
-from ..paths import cache_dir
-from ..storage import atomic_path, fingerprint
-from .selection import ReportModel
+from realnet_plugins.errors import DataFormatError
+from realnet_plugins.paths import cache_dir
+from realnet_plugins.report.selection import ReportModel
+from realnet_plugins.storage import atomic_path, fingerprint
 
 #: Layers of the cached RDMs: the four taps (:data:`realnet_plugins.architectures.REGIONS`) and the ImageNet output.
 RDM_LAYERS: tuple[str, ...] = ("V1", "V2", "V4", "IT", "output")
@@ -48,7 +48,7 @@ class StimulusImages:
 
 def things_eeg2_test_images() -> StimulusImages:
     """The test images of the current THINGS-EEG2 package (raises MissingFileError without one)."""
-    from ..packaging import ThingsEEG2Package
+    from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
 
     table = ThingsEEG2Package().stimulus_table()
     ids = tuple(table["stimulus_id"].astype(str))
@@ -82,8 +82,8 @@ class LayerRDMs:
 
 def compute_layer_rdms(checkpoint: Path, images: StimulusImages, *, progress: bool | None = None) -> LayerRDMs:
     """Run a checkpoint on the images and compute the RDM of each of :data:`RDM_LAYERS`."""
-    from ..extraction import extract, load_realnet
-    from ..rsa.rdm import model_rdm
+    from realnet_plugins.extraction import extract, load_realnet
+    from realnet_plugins.rsa.rdm import model_rdm
 
     net = load_realnet(checkpoint)
     extraction = extract(net, list(images.paths), names=list(images.stimulus_ids), progress=progress)
@@ -111,7 +111,7 @@ class RDMStore:
         self.loaded = 0
 
     def path(self, model: ReportModel, images: StimulusImages) -> Path:
-        from ..things_eeg2 import cached_sha256
+        from realnet_plugins.storage import cached_sha256
 
         if model.checkpoint is None:
             raise DataFormatError(

@@ -33,10 +33,10 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..errors import DataFormatError, UsageError
-from ..paths import realnet_home
-from ..storage import atomic_write, fingerprint
-from .selection import ReportModel
+from realnet_plugins.errors import DataFormatError, UsageError
+from realnet_plugins.paths import realnet_home
+from realnet_plugins.report.selection import ReportModel
+from realnet_plugins.storage import atomic_write, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +68,15 @@ class Scorer(Protocol):
 
 def default_scorer() -> Scorer:
     """Brain-Score's ``score`` in this process (needs brainscore-vision and the installed plugins)."""
-    from ..brainscore_bridge.scoring import BrainScoreScorer
+    from realnet_plugins.brainscore_bridge.scoring import BrainScoreScorer
 
     return BrainScoreScorer()
 
 
 def package_fingerprint(benchmark_identifier: str) -> str:
     """Fingerprint of the packaged data a benchmark reads (raises MissingFileError without a package)."""
-    from ..packaging import Shen2019Package, ThingsEEG2Package
+    from realnet_plugins.datasets.shen2019.packaging import Shen2019Package
+    from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
 
     if benchmark_identifier.startswith("ThingsEEG2"):
         return ThingsEEG2Package().fingerprint
@@ -86,7 +87,7 @@ def package_fingerprint(benchmark_identifier: str) -> str:
 
 def checkpoint_identity(model: ReportModel) -> str:
     """The sha256 of the model's checkpoint file, or :data:`BRAINSCORE_REGISTRY`."""
-    from ..things_eeg2 import cached_sha256
+    from realnet_plugins.storage import cached_sha256
 
     if model.checkpoint is None:
         return BRAINSCORE_REGISTRY
@@ -468,7 +469,7 @@ def score_table(names: Sequence[str], benchmarks: Sequence[str] = PAPER_NEURAL_B
     """
     import pandas as pd
 
-    from .selection import resolve_models
+    from realnet_plugins.report.selection import resolve_models
 
     if not benchmarks:
         raise UsageError("no benchmark to score: name at least one benchmark identifier")

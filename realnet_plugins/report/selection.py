@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import MissingFileError
-from ..identifiers import all_identifiers, parse_identifier
-from ..paths import checkpoints_dir
+from realnet_plugins.errors import MissingFileError
+from realnet_plugins.identifiers import all_identifiers, parse_identifier
+from realnet_plugins.paths import checkpoints_dir
 
 #: Display label of each paper family (the paper's names).
 FAMILY_LABELS: dict[str, str] = {
@@ -105,7 +105,7 @@ def _paper_model(identifier: str) -> ReportModel:
 
 
 def _checkpoint_model(path: Path) -> ReportModel:
-    from ..checkpoints import read_checkpoint
+    from realnet_plugins.checkpoints import read_checkpoint
 
     if not path.is_file():
         raise MissingFileError(f"checkpoint file not found: {path} (expected a realnet checkpoint, .pt)")

@@ -19,10 +19,10 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import analyses as an
-from .build import CollectedData, collect_report_data
-from .scores import BEHAVIOUR_BENCHMARKS, ScoreStore
-from .selection import ModelGroup
+from realnet_plugins.report import analyses as an
+from realnet_plugins.report.build import CollectedData, collect_report_data
+from realnet_plugins.report.scores import BEHAVIOUR_BENCHMARKS, ScoreStore
+from realnet_plugins.report.selection import ModelGroup
 
 #: Subjects and test images of the real THINGS-EEG2 release (fewer: fixture or partial data).
 REAL_THINGS_EEG2 = {"subjects": 10, "test_images": 200}
@@ -215,7 +215,7 @@ def _banner(collected: CollectedData, package_shape: Callable[[], tuple[int, int
 
 
 def _package_shape() -> tuple[int, int]:
-    from ..packaging import ThingsEEG2Package
+    from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
 
     package = ThingsEEG2Package()
     return len(package.subjects), len(package.stimulus_table(verify=False))
@@ -340,7 +340,7 @@ def verify_paper(
     Returns:
         :class:`Verification`.
     """
-    from .fidelity import fidelity_table
+    from realnet_plugins.report.fidelity import fidelity_table
 
     collected = collect_report_data(models, base=base, controls=controls, behaviour=behaviour,
                                     score_store=score_store, with_rdms=False, retry_failed=retry_failed,
@@ -354,7 +354,7 @@ def verify_paper(
         collected.notes.append(f"fidelity: {error}")
     imagenet = None
     if imagenet_val is not None:
-        from .imagenet import imagenet_accuracy, read_labelled_folder
+        from realnet_plugins.report.imagenet import imagenet_accuracy, read_labelled_folder
 
         imagenet = pd.DataFrame(imagenet_accuracy(checkpoints, read_labelled_folder(imagenet_val), progress=progress))
     ours, missing = _ours(collected, fidelity, imagenet)

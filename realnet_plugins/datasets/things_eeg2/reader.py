@@ -16,7 +16,6 @@ time value rounded to whole milliseconds, never by position.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import re
@@ -34,9 +33,8 @@ from realnet_plugins.constants import (
     RELEASE_TIMES_S,
 )
 from realnet_plugins.errors import DataFormatError, MissingFileError
-from realnet_plugins.paths import cache_dir
 from realnet_plugins.safe_pickle import load_npy_dict
-from realnet_plugins.storage import atomic_write, fingerprint, sha256_file
+from realnet_plugins.storage import cached_sha256, fingerprint
 
 __all__ = [
     "SPLITS",
@@ -141,45 +139,6 @@ def _first_nonfinite(data: np.ndarray) -> tuple[int, tuple[int, ...] | None]:
             first = (int(local[0]) + start,) + tuple(int(i) for i in local[1:])
         count += n_bad
     return count, first
-
-
-_SHA256_MEMO: dict[tuple[str, int, int], str] = {}
-
-
-def cached_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, remembered per (resolved path, size, mtime) in memory and on disk.
-
-    The first call for a file version hashes its bytes; later calls (also in later processes,
-    through ``$REALNET_HOME/cache/sha256/<key>.json``) return the stored digest while the file's
-    size and modification time are unchanged.
-
-    Args:
-        path: the file.
-
-    Returns:
-        64 hex digits.
-    """
-    resolved = Path(path).resolve()
-    stat = resolved.stat()
-    key = (str(resolved), stat.st_size, stat.st_mtime_ns)
-    if key in _SHA256_MEMO:
-        return _SHA256_MEMO[key]
-    side_file = cache_dir("sha256") / f"{fingerprint(str(resolved))}.json"
-    digest = None
-    if side_file.is_file():
-        try:
-            stored = json.loads(side_file.read_text())
-            if (stored["path"], stored["size"], stored["mtime_ns"]) == key:
-                digest = str(stored["sha256"])
-        except (ValueError, KeyError, TypeError):
-            digest = None
-    if digest is None:
-        digest = sha256_file(resolved)
-        record = {"path": key[0], "size": key[1], "mtime_ns": key[2], "sha256": digest}
-        with atomic_write(side_file, "w") as f:
-            json.dump(record, f)
-    _SHA256_MEMO[key] = digest
-    return digest
 
 
 class ThingsEEG2Release:

@@ -10,7 +10,7 @@ writes one package folder ``$REALNET_HOME/assemblies/shen2019/<fingerprint>/``::
     sub-01/<image set>_rdms.npz        rdm_<ROI> (n, n) for every ROI, rois, stimulus_ids
 
 ROIs are discovered from each file (every ``ROI_*`` key), repetitions are averaged per image
-(:func:`~realnet_plugins.shen2019.load_roi_responses`), and each RDM is 1 − Pearson r between the
+(:func:`~realnet_plugins.datasets.shen2019.reader.load_roi_responses`), and each RDM is 1 − Pearson r between the
 images' voxel patterns (SPEC.md, Evaluation). Assemblies are plain xarray: ``presentation`` with
 coords ``stimulus_id``, ``image_index``, ``n_repetitions``; ``neuroid`` with coords ``subject``
 (``'sub-01'``), ``roi``, ``voxel`` (column position within the ROI) and ``neuroid_id``
@@ -26,23 +26,30 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from .. import __version__
-from ..errors import DataFormatError, MissingFileError
-from ..rsa.rdm import model_rdm
-from ..shen2019 import IMAGE_SET_SESSIONS, NAN_POLICIES, SHEN_SUBJECTS, ShenRelease, read_bdata
-from ..storage import fingerprint
-from ..things_eeg2 import cached_sha256
-from .store import (
+from realnet_plugins import __version__
+from realnet_plugins.datasets.shen2019.reader import (
+    IMAGE_SET_SESSIONS,
+    NAN_POLICIES,
+    SHEN_SUBJECTS,
+    ShenRelease,
+    read_bdata,
+)
+from realnet_plugins.datasets.store import (
     MANIFEST_NAME,
     PACKAGE_FORMAT_VERSION,
     PackagedDataset,
+    PackageResult,
     dataset_dir,
     remove_stale_partials,
     set_current,
     staged_directory,
+    subject_name,
+    verify_image_files,
     write_json,
 )
-from .things_eeg2 import PackageResult, subject_name, verify_image_files
+from realnet_plugins.errors import DataFormatError, MissingFileError
+from realnet_plugins.rsa.rdm import model_rdm
+from realnet_plugins.storage import cached_sha256, fingerprint
 
 DATASET = "shen2019"
 PACKAGE_COMMAND = "realnet package shen2019 --source DIR [--images DIR]"
@@ -127,7 +134,7 @@ def package_shen2019(source: str | Path, *, images: str | Path | None = None,
         progress: show a progress bar.
 
     Returns:
-        :class:`~realnet_plugins.packaging.things_eeg2.PackageResult`; the package becomes current.
+        :class:`~realnet_plugins.datasets.things_eeg2.packaging.PackageResult`; the package becomes current.
 
     Raises:
         MissingFileError: missing BData files, stimulus lists or images (each named).

@@ -20,12 +20,16 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from ..errors import DataFormatError, MissingFileError
-from ..paths import assemblies_dir
-from ..storage import atomic_write
+from realnet_plugins.errors import DataFormatError, MissingFileError
+from realnet_plugins.paths import assemblies_dir
+from realnet_plugins.storage import atomic_write, cached_sha256
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +178,44 @@ class PackagedDataset:
     def subjects(self) -> list[str]:
         """Packaged subjects, e.g. ``['sub-01', 'sub-02']``."""
         return list(self.manifest["subjects"])
+
+
+def subject_name(subject: int) -> str:
+    """``'sub-01'`` for subject 1."""
+    return f"sub-{int(subject):02d}"
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What a packaging run produced.
+
+    Attributes:
+        folder: the package folder.
+        fingerprint: its name, a digest of every input and setting.
+        reused: True when an identical package already existed and nothing was written.
+    """
+
+    folder: Path
+    fingerprint: str
+    reused: bool
+
+
+def verify_image_files(table: "pd.DataFrame", package_command: str) -> None:
+    """Check that the image files a stimulus table points at exist and still have their sha256.
+
+    Raises:
+        MissingFileError: naming the missing files.
+        DataFormatError: naming the changed files.
+    """
+    missing = [path for path in table["image_path"] if not Path(path).is_file()]
+    if missing:
+        raise MissingFileError(
+            f"{len(missing)} of {len(table)} packaged image files are gone, e.g. {missing[:3]}; the package "
+            f"references the images where they were when it was made: restore them or run `{package_command}` again"
+        )
+    changed = [path for path, digest in zip(table["image_path"], table["sha256"]) if cached_sha256(path) != digest]
+    if changed:
+        raise DataFormatError(
+            f"{len(changed)} packaged image files changed since packaging, e.g. {changed[:3]}; "
+            f"run `{package_command}` again"
+        )

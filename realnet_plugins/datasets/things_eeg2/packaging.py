@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -42,25 +41,28 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from .. import __version__
-from ..constants import EEG_CHANNELS, EEG_TIMES_S, N_EEG_CHANNELS, N_EEG_TIMES
-from ..errors import DataFormatError, MissingFileError
-from ..paths import cache_dir
-from ..rsa import DecodingSettings, decoding_rdm
-from ..rsa.ceiling import split_half_decoding_rdms
-from ..rsa.decoding import resolve_backend
-from ..storage import atomic_path, fingerprint
-from ..things_eeg2 import ThingsEEG2Release, cached_sha256
-from .store import (
+from realnet_plugins import __version__
+from realnet_plugins.constants import EEG_CHANNELS, EEG_TIMES_S, N_EEG_CHANNELS, N_EEG_TIMES
+from realnet_plugins.datasets.store import (
     MANIFEST_NAME,
     PACKAGE_FORMAT_VERSION,
     PackagedDataset,
+    PackageResult,
     dataset_dir,
     remove_stale_partials,
     set_current,
     staged_directory,
+    subject_name,
+    verify_image_files,
     write_json,
 )
+from realnet_plugins.datasets.things_eeg2.reader import ThingsEEG2Release
+from realnet_plugins.errors import DataFormatError, MissingFileError
+from realnet_plugins.paths import cache_dir
+from realnet_plugins.rsa import DecodingSettings, decoding_rdm
+from realnet_plugins.rsa.ceiling import split_half_decoding_rdms
+from realnet_plugins.rsa.decoding import resolve_backend
+from realnet_plugins.storage import atomic_path, cached_sha256, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +90,6 @@ def _settings_record(settings: DecodingSettings) -> dict[str, Any]:
     if dataclasses.is_dataclass(settings):
         return dataclasses.asdict(settings)
     return dict(vars(settings))
-
-
-def subject_name(subject: int) -> str:
-    """``'sub-01'`` for subject 1."""
-    return f"sub-{int(subject):02d}"
 
 
 def times_ms() -> np.ndarray:
@@ -225,21 +222,6 @@ def _stimulus_table(release: ThingsEEG2Release) -> pd.DataFrame:
         "image_path": [str(path) for path in paths],
         "sha256": [cached_sha256(path) for path in paths],
     })
-
-
-@dataclass(frozen=True)
-class PackageResult:
-    """What a packaging run produced.
-
-    Attributes:
-        folder: the package folder.
-        fingerprint: its name, a digest of every input and setting.
-        reused: True when an identical package already existed and nothing was written.
-    """
-
-    folder: Path
-    fingerprint: str
-    reused: bool
 
 
 def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = None, preset: str = "paper",
@@ -383,24 +365,3 @@ class ThingsEEG2Package(PackagedDataset):
                     f"the package is damaged: run `{PACKAGE_COMMAND}` again"
                 )
             return stored["rdm"], stored["split_half"]
-
-
-def verify_image_files(table: pd.DataFrame, package_command: str) -> None:
-    """Check that the image files a stimulus table points at exist and still have their sha256.
-
-    Raises:
-        MissingFileError: naming the missing files.
-        DataFormatError: naming the changed files.
-    """
-    missing = [path for path in table["image_path"] if not Path(path).is_file()]
-    if missing:
-        raise MissingFileError(
-            f"{len(missing)} of {len(table)} packaged image files are gone, e.g. {missing[:3]}; the package "
-            f"references the images where they were when it was made: restore them or run `{package_command}` again"
-        )
-    changed = [path for path, digest in zip(table["image_path"], table["sha256"]) if cached_sha256(path) != digest]
-    if changed:
-        raise DataFormatError(
-            f"{len(changed)} packaged image files changed since packaging, e.g. {changed[:3]}; "
-            f"run `{package_command}` again"
-        )

@@ -36,7 +36,7 @@ from typing import NamedTuple, Sequence
 import h5py
 import numpy as np
 
-from .errors import DataFormatError, MissingFileError
+from realnet_plugins.errors import DataFormatError, MissingFileError
 
 logger = logging.getLogger(__name__)
 

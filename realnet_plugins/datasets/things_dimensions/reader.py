@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import DataFormatError, MissingFileError
+from realnet_plugins.errors import DataFormatError, MissingFileError
 
 #: Dimensions of the SPoSE embedding.
 N_DIMENSIONS: int = 49

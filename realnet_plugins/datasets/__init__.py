@@ -1,0 +1,1 @@
+"""Datasets: one folder each, holding its reader, packaging, fixture writer and descriptor."""
