@@ -26,3 +26,7 @@ DEFAULT_IMAGE_SIZE: int = 224
 
 #: THINGS-EEG2 subjects.
 SUBJECTS: tuple[int, ...] = tuple(range(1, 11))
+
+#: Brain-Score regions the models commit and the RSA benchmarks record, in the order of the backbone
+#: taps and the EEG head's slots.
+REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")

@@ -212,7 +212,7 @@ def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path,
         for model in (BASELINE, ALIGNED):
             result = scores[(model, benchmark)]
             curves = (result.attrs["max_over_regions"] if panel == "max over regions"
-                      else result.attrs["raw"].sel(region=panel))
+                      else result.attrs["detail"].sel(region=panel))
             curves = curves.transpose("subject", "time_ms")
             times = curves["time_ms"].values
             values = np.asarray(curves.values, dtype=np.float64)

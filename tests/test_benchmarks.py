@@ -14,21 +14,13 @@ from brainscore_core.metrics import Score
 from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
 from scipy.stats import spearmanr
 
-from realnet_plugins.brainscore_bridge.assemblies import (
-    shen2019_assembly,
-    shen2019_stimulus_set,
-    things_eeg2_assembly,
-    things_eeg2_stimulus_set,
-)
-from realnet_plugins.brainscore_bridge.benchmarks import (
-    GEIRHOS2021_CONDITIONS,
-    REGIONS,
-    Geirhos2021ErrorConsistencyMean,
-    Shen2019RSA,
-    ThingsEEG2TemporalRSA,
-    ceiled_value,
-    geirhos2021_identifiers,
-)
+from realnet_plugins.brainscore_bridge.assemblies import load_assembly, load_stimulus_set
+from realnet_plugins.brainscore_bridge.benchmarks import ceiled_value, realnet_benchmark
+from realnet_plugins.brainscore_bridge.geirhos2021 import Geirhos2021ErrorConsistencyMean
+from realnet_plugins.constants import REGIONS
+from realnet_plugins.datasets import benchmark_descriptor
+from realnet_plugins.datasets.geirhos2021 import CONDITIONS as GEIRHOS2021_CONDITIONS
+from realnet_plugins.datasets.geirhos2021 import upstream_identifiers as geirhos2021_identifiers
 from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
 from realnet_plugins.datasets.shen2019.packaging import Shen2019Package, package_shen2019
 from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
@@ -100,26 +92,28 @@ def stub_rdm(model: StubModel, region: str, ids: list[str]) -> np.ndarray:
 def test_temporal_rsa_equals_scipy_spearman_for_every_subject_region_and_time(packages):
     package = packages["eeg"]
     model = StubModel(seed=1)
-    score = ThingsEEG2TemporalRSA(None, package=package)(model)
+    score = realnet_benchmark("ThingsEEG2-temporal_rsa", package=package)(model)
     ids = package.stimulus_table()["stimulus_id"].tolist()
     expected = np.array([[[spearmanr(upper(package.rdms(s)[0][t]), upper(stub_rdm(model, r, ids)))[0]
                            for t in range(20)] for r in REGIONS] for s in package.subjects])
-    raw = score.attrs["raw"]
-    assert isinstance(raw, Score) and raw.dims == ("subject", "region", "time_ms")
-    assert raw["subject"].values.tolist() == ["sub-01", "sub-02", "sub-03"]
-    assert raw["region"].values.tolist() == list(REGIONS)
-    assert raw["time_ms"].values.tolist() == list(range(0, 200, 10))
-    np.testing.assert_allclose(raw.values, expected, atol=1e-10)
+    detail = score.attrs["detail"]
+    assert detail.dims == ("subject", "region", "time_ms")
+    assert detail["subject"].values.tolist() == ["sub-01", "sub-02", "sub-03"]
+    assert detail["region"].values.tolist() == list(REGIONS)
+    assert detail["time_ms"].values.tolist() == list(range(0, 200, 10))
+    np.testing.assert_allclose(detail.values, expected, atol=1e-10)
     np.testing.assert_allclose(score.attrs["max_over_regions"].values, expected.max(axis=1), atol=1e-10)
     assert score.attrs["max_over_regions"].dims == ("subject", "time_ms")
     assert np.isfinite(expected[:, :, WINDOW]).all()
     assert score.attrs["raw_summary"] == pytest.approx(expected[:, :, WINDOW].mean())
+    raw = score.attrs["raw"]
+    assert isinstance(raw, Score) and raw.dims == () and float(raw) == pytest.approx(expected[:, :, WINDOW].mean())
     assert score.attrs["n_undefined"] == 0
 
 
 def test_all_subject_ceiling_is_leave_one_subject_out_consistency(packages):
     package = packages["eeg"]
-    benchmark = ThingsEEG2TemporalRSA(None, package=package)
+    benchmark = realnet_benchmark("ThingsEEG2-temporal_rsa", package=package)
     rdms = np.stack([package.rdms(s)[0] for s in package.subjects]).astype(np.float64)
     loso = np.array([[spearmanr(upper(rdms[s, t]), upper(np.delete(rdms, s, axis=0)[:, t].mean(axis=0)))[0]
                       for s in range(3)] for t in range(20)]).mean(axis=1)
@@ -137,19 +131,19 @@ def test_all_subject_ceiling_is_leave_one_subject_out_consistency(packages):
 
 def test_single_subject_ceiling_is_spearman_brown_corrected_split_half(packages):
     package = packages["eeg"]
-    benchmark = ThingsEEG2TemporalRSA(3, package=package)
+    benchmark = realnet_benchmark("ThingsEEG2.sub-03-temporal_rsa", package=package)
     assert benchmark.identifier == "ThingsEEG2.sub-03-temporal_rsa"
     halves = package.rdms("sub-03")[1]
     r = np.array([spearmanr(upper(halves[0, t]), upper(halves[1, t]))[0] for t in range(20)])
     np.testing.assert_allclose(benchmark.ceiling.attrs["per_time"].values, 2 * r / (1 + r), atol=1e-10)
     score = benchmark(StubModel(seed=3))
-    assert score.attrs["subjects"] == ["sub-03"] and score.attrs["raw"].sizes["subject"] == 1
+    assert score.attrs["subjects"] == ["sub-03"] and score.attrs["detail"].sizes["subject"] == 1
 
 
 def test_models_see_the_images_full_field_in_the_standard_regions_and_time_bin(packages):
     package = packages["eeg"]
     model = StubModel()
-    ThingsEEG2TemporalRSA(1, package=package)(model)
+    realnet_benchmark("ThingsEEG2.sub-01-temporal_rsa", package=package)(model)
     recordings = [c for c in model.calls if c[0] == "start_recording"]
     assert [c[1] for c in recordings] == ["V1", "V2", "V4", "IT"]
     assert all(c[2] == [(70, 170)] for c in recordings)
@@ -164,20 +158,22 @@ def test_model_answering_for_other_stimuli_is_refused(packages):
     package = packages["eeg"]
     ids = package.stimulus_table()["stimulus_id"].tolist()
     with pytest.raises(DataFormatError, match=r"missing \['" + ids[0]):
-        ThingsEEG2TemporalRSA(1, package=package)(StubModel(ids_override=["not_an_image"] + ids[1:]))
+        benchmark = realnet_benchmark("ThingsEEG2.sub-01-temporal_rsa", package=package)
+        benchmark(StubModel(ids_override=["not_an_image"] + ids[1:]))
 
 
 def test_score_attrs_survive_pickling(packages):
-    score = ThingsEEG2TemporalRSA(None, package=packages["eeg"])(StubModel(seed=4))
+    score = realnet_benchmark("ThingsEEG2-temporal_rsa", package=packages["eeg"])(StubModel(seed=4))
     restored = pickle.loads(pickle.dumps(score))
-    np.testing.assert_array_equal(restored.attrs["raw"].values, score.attrs["raw"].values)
+    np.testing.assert_array_equal(restored.attrs["detail"].values, score.attrs["detail"].values)
+    assert float(restored.attrs["raw"]) == float(score.attrs["raw"])
     assert float(restored.attrs["ceiling"]) == float(score.attrs["ceiling"])
     assert restored.attrs["presentation"].startswith("full-field")
     assert restored.attrs["summary_window_ms"] == (50, 190)
 
 
 def test_one_subject_package_gives_nan_all_subject_score_with_the_reason(packages):
-    score = ThingsEEG2TemporalRSA(None, package=packages["eeg_one_subject"])(StubModel())
+    score = realnet_benchmark("ThingsEEG2-temporal_rsa", package=packages["eeg_one_subject"])(StubModel())
     assert np.isnan(float(score)) and np.isnan(score.attrs["unbounded"])
     assert "ceiling is undefined" in score.attrs["nan_reason"]
     assert "at least 2 subjects" in score.attrs["ceiling"].attrs["nan_reason"]
@@ -185,7 +181,7 @@ def test_one_subject_package_gives_nan_all_subject_score_with_the_reason(package
 
 def test_single_subject_benchmark_for_an_unpackaged_subject_says_how_to_package_it(packages):
     with pytest.raises(RealnetError, match=r"needs sub-04.*realnet package things-eeg2"):
-        ThingsEEG2TemporalRSA(4, package=packages["eeg"])(StubModel())
+        realnet_benchmark("ThingsEEG2.sub-04-temporal_rsa", package=packages["eeg"])(StubModel())
 
 
 @pytest.mark.parametrize("raw, ceiling, expected, unbounded", [
@@ -204,37 +200,38 @@ def test_nonpositive_or_undefined_ceiling_gives_nan_with_reason(ceiling, words):
 def test_shen_rsa_is_max_over_regions_per_roi_averaged_over_rois_and_subjects(packages):
     package = packages["shen"]
     model = StubModel(seed=6)
-    benchmark = Shen2019RSA("natural", package=package)
+    benchmark = realnet_benchmark("Shen2019.natural-rsa", package=package)
     score = benchmark(model)
     ids = package.stimulus_table("natural")["stimulus_id"].tolist()
     rois = ["V1", "V2", "V3", "V4", "LOC"]
     expected = np.array([[[spearmanr(upper(package.rdms(s, "natural")[roi]), upper(stub_rdm(model, r, ids)))[0]
                            for r in REGIONS] for roi in rois] for s in package.subjects])
-    assert score.attrs["raw"].dims == ("subject", "roi", "region")
-    np.testing.assert_allclose(score.attrs["raw"].values, expected, atol=1e-10)
+    assert score.attrs["detail"].dims == ("subject", "roi", "region")
+    np.testing.assert_allclose(score.attrs["detail"].values, expected, atol=1e-10)
     assert score.attrs["raw_summary"] == pytest.approx(expected.max(axis=2).mean())
+    assert float(score.attrs["raw"]) == pytest.approx(expected.max(axis=2).mean())
     rdms = {s: package.rdms(s, "natural") for s in package.subjects}
     loso = [np.mean([spearmanr(upper(rdms[s][roi]), upper(np.mean([rdms[o][roi] for o in rdms if o != s], axis=0)))[0]
                      for s in rdms]) for roi in rois]
     np.testing.assert_allclose(score.attrs["ceiling"].attrs["per_roi"].values, loso, atol=1e-10)
     assert float(score.attrs["ceiling"]) == pytest.approx(np.mean(loso))
-    assert benchmark.identifier == "Shen2019.natural-rsa" and benchmark.version == 1
+    assert benchmark.identifier == "Shen2019.natural-rsa" and benchmark.version == 2
 
 
 def test_bridge_wraps_packages_in_brainio_classes(packages, monkeypatch):
     monkeypatch.setenv("REALNET_HOME", str(packages["home"]))
-    eeg = things_eeg2_assembly(2)
+    eeg = load_assembly("things_eeg2", subject=2)
     assert isinstance(eeg, NeuroidAssembly)
     assert set(eeg.indexes["presentation"].names) == {"stimulus_id", "repetition"}
     first = eeg.attrs["stimulus_set"]["stimulus_id"].iloc[0]
     assert eeg.sel(stimulus_id=first)["repetition"].values.tolist() == list(range(10))
     assert eeg.attrs["stimulus_set_identifier"] == "ThingsEEG2.test"
-    stimuli = things_eeg2_stimulus_set()
-    assert stimuli.identifier == f"ThingsEEG2.test.{packages['eeg'].fingerprint}"
+    stimuli = load_stimulus_set("things_eeg2")
+    assert stimuli.identifier == f"ThingsEEG2.test--{packages['eeg'].fingerprint}"
     assert all(Path(stimuli.get_stimulus(s)).is_file() for s in stimuli["stimulus_id"])
     assert {"stimulus_id", "image_file_name", "concept", "concept_things"} <= set(stimuli.columns)
 
-    shen = shen2019_assembly("letter")
+    shen = load_assembly("shen2019", image_set="letter")
     package = packages["shen"]
     n_voxels = sum(package.assembly(s, "letter", roi).sizes["neuroid"]
                    for s in package.subjects for roi in package.rois(s, "letter"))
@@ -242,7 +239,10 @@ def test_bridge_wraps_packages_in_brainio_classes(packages, monkeypatch):
     v1 = shen.sel(roi="V1")
     assert v1.sizes["neuroid"] == 3 * 5
     assert len(set(shen["neuroid_id"].values)) == n_voxels
-    assert list(shen2019_stimulus_set("letter")["stimulus_id"]) == list(shen["stimulus_id"].values)
+    assert list(load_stimulus_set("shen2019", image_set="letter")["stimulus_id"]) == list(shen["stimulus_id"].values)
+
+
+GEIRHOS_MEAN = benchmark_descriptor("Geirhos2021-error_consistency")
 
 
 class StubBenchmark:
@@ -257,20 +257,28 @@ class StubBenchmark:
     def __call__(self, candidate):
         if self.error is not None:
             raise self.error
-        return Score(self.value)
+        score = Score(self.value)
+        score.attrs["raw"] = Score(self.value * self._ceiling)
+        score.attrs["ceiling"] = self.ceiling
+        return score
 
 
 def test_geirhos_mean_averages_the_17_upstream_error_consistency_scores():
     values = {identifier: 0.05 * i for i, identifier in enumerate(geirhos2021_identifiers())}
     loaded = []
     benchmark = Geirhos2021ErrorConsistencyMean(
+        GEIRHOS_MEAN,
         load=lambda identifier: loaded.append(identifier) or StubBenchmark(identifier, values[identifier], 0.4))
     assert loaded == [], "sub-benchmarks load at first use"
     score = benchmark(object())
     assert len(loaded) == 17 == len(set(loaded)) == len(GEIRHOS2021_CONDITIONS)
     assert float(score) == pytest.approx(np.mean(list(values.values())))
-    assert score.attrs["raw"].dims == ("benchmark",)
-    assert dict(zip(score.attrs["raw"]["benchmark"].values, score.attrs["raw"].values)) == pytest.approx(values)
+    detail = score.attrs["detail"]
+    assert detail.dims == ("benchmark", "value")
+    assert dict(zip(detail["benchmark"].values, detail.sel(value="score").values)) == pytest.approx(values)
+    assert float(score.attrs["raw"]) == pytest.approx(np.mean(list(values.values())) * 0.4)
+    assert float(score.attrs["ceiling"]) == pytest.approx(0.4)
+    assert score.attrs["error"] == pytest.approx(np.std(list(values.values()), ddof=1) / np.sqrt(17))
     assert float(benchmark.ceiling) == pytest.approx(0.4)
     assert benchmark.identifier == "Geirhos2021-error_consistency"
     pickle.dumps(score)
@@ -279,6 +287,7 @@ def test_geirhos_mean_averages_the_17_upstream_error_consistency_scores():
 def test_geirhos_mean_says_the_user_needs_brainscore_data_when_a_download_fails():
     failure = Exception("Could not connect to the endpoint URL: assy_brendel_Geirhos2021_colour.nc")
     benchmark = Geirhos2021ErrorConsistencyMean(
+        GEIRHOS_MEAN,
         load=lambda identifier: StubBenchmark(identifier, 0.1, 0.4, error=failure if "colour" in identifier else None))
     with pytest.raises(RealnetError, match=r"Geirhos2021colour-error_consistency.*endpoint URL.*BRAINIO_HOME"):
         benchmark(object())

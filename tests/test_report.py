@@ -79,15 +79,16 @@ class FakeScorer:
                     evoked = 0.12 * np.exp(-((TIMES_MS - 100 - 15 * r) / 40.0) ** 2)
                     boost = effect * (1.5 if own == i + 1 else 1.0) * (TIMES_MS >= 50)
                     values[i, r] = (0.8 + 0.05 * i) * evoked + boost + rng.normal(0, 0.003, 20)
-            raw = xr.DataArray(values, dims=("subject", "region", "time_ms"),
-                               coords={"subject": self.subjects, "region": REGIONS, "time_ms": TIMES_MS})
-            return FakeScore(values[:, :, 5:].mean() / 0.5, {"raw": raw, "ceiling": FakeScore(0.5, {}),
-                                                             "raw_summary": float(values[:, :, 5:].mean())})
+            detail = xr.DataArray(values, dims=("subject", "region", "time_ms"),
+                                  coords={"subject": self.subjects, "region": REGIONS, "time_ms": TIMES_MS})
+            raw = float(values[:, :, 5:].mean())
+            return FakeScore(raw / 0.5, {"detail": detail, "ceiling": FakeScore(0.5, {}), "raw": FakeScore(raw, {}),
+                                         "raw_summary": raw})
         if benchmark.startswith("Shen2019"):
             values = 0.2 + 2 * effect + rng.normal(0, 0.004, (3, 5, 4))
-            raw = xr.DataArray(values, dims=("subject", "roi", "region"),
-                               coords={"subject": SHEN_SUBJECTS, "roi": ROIS, "region": REGIONS})
-            return FakeScore(values.max(axis=2).mean(), {"raw": raw})
+            detail = xr.DataArray(values, dims=("subject", "roi", "region"),
+                                  coords={"subject": SHEN_SUBJECTS, "roi": ROIS, "region": REGIONS})
+            return FakeScore(values.max(axis=2).mean(), {"detail": detail})
         if self.behaviour_error is not None:
             raise self.behaviour_error
         return FakeScore(0.3 + effect + rng.normal(0, 0.005), {})
@@ -229,7 +230,7 @@ def test_a_changed_checkpoint_or_package_is_scored_again(world, tmp_path):
     assert len(scorer.calls) == 3
 
 
-def test_score_record_round_trips_through_json_with_raw_values_and_nan(world):
+def test_score_record_round_trips_through_json_with_detail_values_and_nan(world):
     raw = xr.DataArray(np.array([[0.1, np.nan], [0.3, 0.4]]), dims=("subject", "time_ms"),
                        coords={"subject": ["sub-01", "sub-02"], "time_ms": [0, 10]})
     record = ScoreRecord("realnet_s01", "ThingsEEG2-temporal_rsa", float("nan"), raw,
@@ -238,7 +239,7 @@ def test_score_record_round_trips_through_json_with_raw_values_and_nan(world):
     assert "NaN" not in text  # strict JSON: NaN is written as null
     back = ScoreRecord.from_json(json.loads(text))
     assert np.isnan(back.value) and back.attrs == record.attrs
-    xr.testing.assert_identical(back.raw, raw.astype(float))
+    xr.testing.assert_identical(back.detail, raw.astype(float))
     xr.testing.assert_identical(array_from_record(array_record(raw)), raw)
 
 
@@ -518,7 +519,7 @@ def test_time_course_figure_draws_exactly_the_csv_numbers(built):
 def test_time_course_csv_holds_mean_and_sem_over_subjects(built):
     scorer = FakeScorer()
     curves = pd.read_csv(built["out"] / "fig2a_layer_time_courses__curves.csv")
-    own = np.stack([scorer(f"realnet_s{s:02d}", "ThingsEEG2-temporal_rsa").attrs["raw"].values[s - 1, 2]
+    own = np.stack([scorer(f"realnet_s{s:02d}", "ThingsEEG2-temporal_rsa").attrs["detail"].values[s - 1, 2]
                     for s in range(1, 5)])  # layer V4, each model against its own subject
     part = curves[(curves["group"] == "ReAlnet") & (curves["layer"] == "V4")].sort_values("time_ms")
     np.testing.assert_allclose(part["mean"], own.mean(axis=0), rtol=1e-9)

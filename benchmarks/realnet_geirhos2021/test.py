@@ -1,12 +1,12 @@
 """Tests of the Geirhos2021 mean benchmark plugin (offline: the upstream data are not needed)."""
 from brainscore_vision import load_benchmark
 
-from realnet_plugins.brainscore_bridge.benchmarks import GEIRHOS2021_CONDITIONS
+from realnet_plugins.datasets.geirhos2021 import CONDITIONS as GEIRHOS2021_CONDITIONS
 
 
 def test_identifier_loads_and_names_the_17_upstream_benchmarks():
     benchmark = load_benchmark("Geirhos2021-error_consistency")
-    assert benchmark.identifier == "Geirhos2021-error_consistency" and benchmark.version == 1
+    assert benchmark.identifier == "Geirhos2021-error_consistency" and benchmark.version == 2
     assert len(set(GEIRHOS2021_CONDITIONS)) == 17
 
 

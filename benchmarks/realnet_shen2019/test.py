@@ -29,7 +29,7 @@ class PixelModel:
 @pytest.mark.parametrize("image_set", ["natural", "shape", "letter"])
 def test_identifier_loads_with_version_and_bibtex(image_set):
     benchmark = load_benchmark(f"Shen2019.{image_set}-rsa")
-    assert benchmark.identifier == f"Shen2019.{image_set}-rsa" and benchmark.version == 1
+    assert benchmark.identifier == f"Shen2019.{image_set}-rsa" and benchmark.version == 2
     assert "Shen" in benchmark.bibtex
 
 
@@ -46,5 +46,5 @@ def test_scores_a_model_on_packaged_fixture_files(tmp_path, monkeypatch):
     package_shen2019(release, progress=False)
     score = load_benchmark("Shen2019.shape-rsa")(PixelModel())
     assert 0 <= float(score) <= 1
-    assert score.attrs["raw"].dims == ("subject", "roi", "region")
+    assert score.attrs["detail"].dims == ("subject", "roi", "region")
     assert score.attrs["rois"] == ["V1", "V2", "V3", "V4", "LOC"]

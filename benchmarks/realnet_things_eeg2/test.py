@@ -32,7 +32,7 @@ class FeatureModel:
 @pytest.mark.parametrize("identifier", IDENTIFIERS)
 def test_identifier_loads_with_version_and_bibtex(identifier):
     benchmark = load_benchmark(identifier)
-    assert benchmark.identifier == identifier and benchmark.version == 1
+    assert benchmark.identifier == identifier and benchmark.version == 2
     assert "Gifford" in benchmark.bibtex
 
 
@@ -50,6 +50,6 @@ def test_scores_a_model_on_a_packaged_fixture(tmp_path, monkeypatch):
     for identifier in ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-02-temporal_rsa"):
         score = load_benchmark(identifier)(FeatureModel())
         assert 0 <= float(score) <= 1
-        assert score.attrs["raw"].dims == ("subject", "region", "time_ms")
-        assert score.attrs["raw"].sizes["time_ms"] == 20
+        assert score.attrs["detail"].dims == ("subject", "region", "time_ms")
+        assert score.attrs["detail"].sizes["time_ms"] == 20
         assert score.attrs["ceiling"].attrs["per_time"].sizes["time_ms"] == 20

@@ -5,11 +5,11 @@ Data are read from $REALNET_HOME; make them with `realnet package shen2019 --sou
 """
 from brainscore_vision import data_registry, stimulus_set_registry
 
-from .data import load_assembly, load_stimulus_set
+from realnet_plugins.brainscore_bridge.assemblies import load_assembly, load_stimulus_set
 
-data_registry['Shen2019.natural'] = lambda: load_assembly('natural')
-data_registry['Shen2019.shape'] = lambda: load_assembly('shape')
-data_registry['Shen2019.letter'] = lambda: load_assembly('letter')
-stimulus_set_registry['Shen2019.natural'] = lambda: load_stimulus_set('natural')
-stimulus_set_registry['Shen2019.shape'] = lambda: load_stimulus_set('shape')
-stimulus_set_registry['Shen2019.letter'] = lambda: load_stimulus_set('letter')
+data_registry['Shen2019.natural'] = lambda: load_assembly('shen2019', image_set='natural')
+data_registry['Shen2019.shape'] = lambda: load_assembly('shen2019', image_set='shape')
+data_registry['Shen2019.letter'] = lambda: load_assembly('shen2019', image_set='letter')
+stimulus_set_registry['Shen2019.natural'] = lambda: load_stimulus_set('shen2019', image_set='natural')
+stimulus_set_registry['Shen2019.shape'] = lambda: load_stimulus_set('shen2019', image_set='shape')
+stimulus_set_registry['Shen2019.letter'] = lambda: load_stimulus_set('shen2019', image_set='letter')

@@ -1,86 +1,91 @@
-"""Brain-Score benchmarks of ReAlnet's paper: THINGS-EEG2 temporal RSA, Shen 2019 fMRI RSA, Geirhos2021 mean.
+"""Brain-Score benchmarks of this package, built from the dataset descriptors.
 
-All benchmarks are model-agnostic: they record the standard regions V1, V2, V4 and IT through
-``candidate.start_recording(region, time_bins=[(70, 170)])`` and show the images with
-``candidate.look_at(stimulus_set, number_of_trials=1)``, so any Brain-Score model can be scored.
-The RSA benchmarks present the images **full-field**, as the paper did: the stimulus set is passed
-as is, without ``place_on_screen`` rescaling to the model's visual degrees.
+Every benchmark is declared once, by its dataset (:mod:`realnet_plugins.datasets`): identifier,
+version, the data it selects, how it summarises. :func:`realnet_benchmark` builds the Brain-Score
+benchmark of an identifier from its descriptor; the plugin folders' registration lines call it.
 
-Per region the model RDM is 1 − Pearson r between the images' flattened activations; RSA is the
-Spearman correlation of RDM upper triangles (SPEC.md, Evaluation).
+:class:`RDMBenchmark` is the one bridge class of every RSA benchmark (THINGS-EEG2 temporal RSA,
+Shen 2019 ROI RSA, and any dataset whose package implements
+:class:`~realnet_plugins.datasets.targets.RDMSource`). It is model-agnostic: it records the
+standard regions V1, V2, V4 and IT through ``candidate.start_recording(region, time_bins=[(70,
+170)])`` and shows the images with ``candidate.look_at(stimulus_set, number_of_trials=1)``,
+**full-field**, as the paper did (the stimulus set is passed as is, without ``place_on_screen``
+rescaling to the model's visual degrees). Per region the model RDM is 1 − Pearson r between the
+images' flattened activations; RSA is the Spearman correlation of RDM upper triangles (SPEC.md).
 
-``ThingsEEG2-temporal_rsa`` / ``ThingsEEG2.sub-NN-temporal_rsa``
-    RSA of each region's RDM with each subject's EEG decoding RDM at each time point 0…190 ms.
-    Scalar summary (SPEC.md): the mean over the four regions and the samples at 50…190 ms (times
-    rounded to whole ms), averaged over subjects. Ceiling per time point: all subjects — the
-    inter-subject leave-one-subject-out consistency (each subject's RDM against the mean of the
-    others, averaged over subjects; the upper bound, against the mean of all, is kept too); one
-    subject — the split-half reliability of that subject's RDM (trials split in two random halves,
-    Spearman of the halves' RDMs, Spearman–Brown corrected). The summary ceiling is the mean of the
-    per-time ceiling over the same samples, and the score is summary / summary ceiling.
-``Shen2019.{natural,shape,letter}-rsa``
-    Per subject and ROI (V1, V2, V3, V4, LOC) the maximum RSA over the four regions; summary = mean
-    over ROIs and subjects. Ceiling per ROI: inter-subject leave-one-subject-out consistency of the
-    Shen subjects' fMRI RDMs; summary ceiling = mean over ROIs.
-``Geirhos2021-error_consistency``
-    The mean of Brain-Score's 17 ``Geirhos2021<condition>-error_consistency`` scores.
+The score (Brain-Score's leaderboard contract; ``brainscore_core.submission.database.update_score``
+calls ``.item()`` on the score and on ``attrs['raw']``):
 
-Summaries average the finite values only (an RDM that is constant, e.g. every pair decoded
-perfectly, has no defined Spearman correlation); ``attrs['n_undefined']`` counts the values left
-out. Scores are bounded to [0, 1]; the unbounded ratio is kept in ``attrs['unbounded']``. A
-summary ceiling that is ≤ 0 or undefined gives a NaN score with the reason in
-``attrs['nan_reason']``. Every attr is picklable (Brain-Score may pickle the Score).
+``attrs['detail']``
+    every RSA value: subject × region × time (``('subject', 'region', 'time_ms')``, EEG) or
+    subject × ROI × region (``('subject', 'roi', 'region')``, fMRI).
+``attrs['raw']``
+    the unceiled scalar summary (SPEC.md): EEG — the mean over subjects, the four regions and the
+    samples at 50…190 ms (times rounded to whole ms); fMRI — the maximum over regions per subject
+    and ROI, averaged over ROIs and subjects. Undefined values (a constant RDM) are left out;
+    ``attrs['n_undefined']`` counts them.
+``attrs['ceiling']``
+    the scalar summary ceiling: the mean over the same targets of the per-target ceiling — with
+    every subject, the inter-subject consistency (leave one subject out, the subjects' RDMs pooled
+    as rsatoolbox pools them; the upper bound is kept too); with one subject, the split-half
+    reliability of its RDM (Spearman–Brown corrected). Its attrs keep the per-target values.
+the score
+    ``raw / ceiling`` bounded to [0, 1] (the unbounded ratio in ``attrs['unbounded']``); NaN with
+    ``attrs['nan_reason']`` when the ceiling is ≤ 0 or undefined.
+``attrs['error']``
+    with several subjects, the standard error over subjects of the per-subject ceiled scores; with
+    one subject, NaN (``attrs['error_method']`` says why).
+``attrs['flags']``
+    reasons not to trust the score (raw above the ceiling; too few images for a stable RSA);
+    empty when there are none.
+
+Every attr is picklable (Brain-Score pickles the Score).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+import math
+from typing import Any, Sequence
 
 import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 from brainscore_core.supported_data_standards.brainio.assemblies import DataAssembly
 
-from realnet_plugins.brainscore_bridge.assemblies import shen2019_stimulus_set, things_eeg2_stimulus_set
-from realnet_plugins.datasets.shen2019.packaging import BENCHMARK_ROIS, Shen2019Package
-from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
-from realnet_plugins.errors import DataFormatError, RealnetError
+from realnet_plugins.brainscore_bridge.assemblies import stimulus_set_for
+from realnet_plugins.constants import REGIONS
+from realnet_plugins.datasets import BenchmarkDescriptor, benchmark_descriptor, benchmark_descriptors, resolve
+from realnet_plugins.datasets.targets import RDMTargets
+from realnet_plugins.errors import DataFormatError, UsageError
 from realnet_plugins.rsa.ceiling import inter_subject_ceiling, split_half_ceiling
 from realnet_plugins.rsa.rdm import compare_rdms, model_rdm
 
-#: Regions every RSA benchmark records.
-REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
 #: The single recording time bin requested from models, ms (static models ignore it).
 RECORDING_TIME_BIN: tuple[int, int] = (70, 170)
-#: Samples of the EEG scalar summary, ms, inclusive (SPEC.md: 50…190 ms).
-SUMMARY_WINDOW_MS: tuple[int, int] = (50, 190)
 PRESENTATION = "full-field: stimuli passed unchanged, no place_on_screen rescaling (as in the paper)"
-VERSION = 1
+#: RSA over fewer images is flagged: a Spearman correlation over m = n(n-1)/2 pairs has a Fisher-z
+#: standard error of about sqrt(1.06 / (m - 3)) (Fieller, Hartley & Pearson 1957), above 0.2 for
+#: fewer than 9 images (36 pairs).
+MIN_STABLE_IMAGES = 9
 
-GIFFORD2022_BIBTEX = """@article{gifford2022large,
-  title={A large and rich EEG dataset for modeling human visual object recognition},
-  author={Gifford, Alessandro T. and Dwivedi, Kshitij and Roig, Gemma and Cichy, Radoslaw M.},
-  journal={NeuroImage},
-  volume={264},
-  pages={119754},
-  year={2022},
-  url={https://doi.org/10.1016/j.neuroimage.2022.119754}
-}"""
-SHEN2019_BIBTEX = """@article{shen2019deep,
-  title={Deep image reconstruction from human brain activity},
-  author={Shen, Guohua and Horikawa, Tomoyasu and Majima, Kei and Kamitani, Yukiyasu},
-  journal={PLoS Computational Biology},
-  volume={15},
-  number={1},
-  pages={e1006633},
-  year={2019},
-  url={https://doi.org/10.1371/journal.pcbi.1006633}
-}"""
-#: The 17 upstream Geirhos2021 conditions with an error-consistency benchmark.
-GEIRHOS2021_CONDITIONS: tuple[str, ...] = (
-    "colour", "contrast", "cueconflict", "edge", "eidolonI", "eidolonII", "eidolonIII", "falsecolour",
-    "highpass", "lowpass", "phasescrambling", "powerequalisation", "rotation", "silhouette", "sketch",
-    "stylized", "uniformnoise",
-)
+
+def realnet_benchmark(identifier: str, **kwargs: Any) -> BenchmarkBase:
+    """The Brain-Score benchmark of one of this package's identifiers, built from its descriptor.
+
+    Args:
+        identifier: e.g. ``'ThingsEEG2-temporal_rsa'``.
+        **kwargs: passed to the bridge class (e.g. ``package=`` to read a given package).
+
+    Raises:
+        UsageError: no dataset declares ``identifier`` (with the closest ones).
+    """
+    descriptor = benchmark_descriptor(identifier)
+    if descriptor is None:
+        import difflib
+
+        close = difflib.get_close_matches(identifier, list(benchmark_descriptors()), n=3, cutoff=0.6)
+        raise UsageError(f"no realnet-plugins benchmark {identifier!r}"
+                         + (f"; did you mean {', '.join(close)}?" if close else ""))
+    return resolve(descriptor.build)(descriptor, **kwargs)
 
 
 def region_rdms(candidate: Any, stimulus_set: Any, stimulus_ids: Sequence[str],
@@ -127,24 +132,10 @@ def ordered_features(activations: Any, stimulus_ids: Sequence[str], region: str 
     return values.reshape(values.shape[0], -1)[[position[str(s)] for s in stimulus_ids]]
 
 
-def temporal_rsa(model_rdms: Mapping[str, np.ndarray], eeg_rdms: np.ndarray) -> np.ndarray:
-    """RSA of every region's RDM with the EEG RDM of every time point.
-
-    Args:
-        model_rdms: region → (n, n).
-        eeg_rdms: (n_times, n, n).
-
-    Returns:
-        (n_regions, n_times) Spearman correlations, regions in ``model_rdms`` order.
-    """
-    return np.stack([np.asarray(compare_rdms(eeg_rdms, rdm, method="spearman"), dtype=np.float64)
-                     for rdm in model_rdms.values()])
-
-
-def summary_window(times_ms: np.ndarray) -> np.ndarray:
-    """Boolean mask of the samples at 50…190 ms (times rounded to whole ms), shape like ``times_ms``."""
+def summary_window(times_ms: np.ndarray, window_ms: tuple[int, int]) -> np.ndarray:
+    """Boolean mask of the samples within ``window_ms`` (inclusive; times rounded to whole ms)."""
     rounded = np.round(np.asarray(times_ms, dtype=np.float64)).astype(np.int64)
-    return (rounded >= SUMMARY_WINDOW_MS[0]) & (rounded <= SUMMARY_WINDOW_MS[1])
+    return (rounded >= window_ms[0]) & (rounded <= window_ms[1])
 
 
 def ceiled_value(raw_summary: float, ceiling: float) -> tuple[float, float, str | None]:
@@ -164,271 +155,188 @@ def ceiled_value(raw_summary: float, ceiling: float) -> tuple[float, float, str 
     return float(np.clip(unbounded, 0.0, 1.0)), unbounded, None
 
 
-def _mean_finite(values: np.ndarray) -> float:
+def mean_finite(values: np.ndarray) -> float:
+    """Mean of the finite entries; NaN when there are none."""
     finite = np.asarray(values, dtype=np.float64)
     finite = finite[np.isfinite(finite)]
     return float(finite.mean()) if finite.size else float("nan")
 
 
-def _final_score(raw_summary: float, ceiling: Score, attrs: dict[str, Any]) -> Score:
-    value, unbounded, reason = ceiled_value(raw_summary, float(ceiling.values))
-    score = Score(np.float64(value))
-    score.attrs.update(attrs)
-    score.attrs["ceiling"] = ceiling
-    score.attrs["raw_summary"] = float(raw_summary)
-    score.attrs["unbounded"] = unbounded
-    if reason is not None:
-        score.attrs["nan_reason"] = reason
-    return score
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of the finite values (sample SD / √n); NaN for fewer than two."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size < 2:
+        return float("nan")
+    return float(finite.std(ddof=1) / math.sqrt(finite.size))
 
 
-class ThingsEEG2TemporalRSA(BenchmarkBase):
-    """THINGS-EEG2 temporal RSA: all packaged subjects (``subject=None``) or one subject.
+def _target_name(target_dim: str) -> str:
+    """``'time_ms'`` → ``'time'``, ``'roi'`` → ``'roi'`` (attr names such as ``per_time``)."""
+    return target_dim[:-3] if target_dim.endswith("_ms") else target_dim
 
-    See the module docstring for the score, the ceilings and the full-field presentation (no
-    ``place_on_screen``). Data come from the current package (``realnet package things-eeg2``).
+
+class RDMBenchmark(BenchmarkBase):
+    """RSA of a model's region RDMs with a dataset's target RDMs (module docstring).
 
     Args:
-        subject: subject number for the single-subject benchmark; None for all subjects.
-        package: a package to read (default: the current one, loaded at first use).
+        descriptor: the benchmark's descriptor: ``selection`` names the data in the dataset's
+            package, ``options`` how the score is summarised: ``region_reduction`` (``'mean'`` over
+            regions, or ``'max'``), ``summary_window_ms`` (inclusive ms window of the targets that
+            enter the summary, or None for every target), ``detail_dims`` (the order of the detail
+            array's dims).
+        package: the package to read (default: the dataset's current package, at first use).
+
+    Attributes:
+        data_fingerprint: the fingerprint of the data it reads (a cache key of stored scores).
     """
 
-    def __init__(self, subject: int | None = None, package: ThingsEEG2Package | None = None) -> None:
-        self.subject = subject
+    def __init__(self, descriptor: BenchmarkDescriptor, package: Any = None) -> None:
+        self.descriptor = descriptor
+        self.selection: dict[str, Any] = dict(descriptor.selection)
+        self.options: dict[str, Any] = dict(descriptor.options)
+        if self.options.get("region_reduction", "mean") not in ("mean", "max"):
+            raise ValueError(f"{descriptor.identifier}: region_reduction must be 'mean' or 'max'")
         self._package = package
+        self._targets: RDMTargets | None = None
         self._ceiling_cache: Score | None = None
-        identifier = "ThingsEEG2-temporal_rsa" if subject is None else f"ThingsEEG2.sub-{subject:02d}-temporal_rsa"
-        super().__init__(identifier=identifier, ceiling=None, version=VERSION, parent="ThingsEEG2",
-                         bibtex=GIFFORD2022_BIBTEX)
+        super().__init__(identifier=descriptor.identifier, ceiling=None, version=descriptor.version,
+                         parent=descriptor.parent, bibtex=descriptor.dataset_descriptor().bibtex)
 
     @property
-    def package(self) -> ThingsEEG2Package:
+    def package(self) -> Any:
         if self._package is None:
-            self._package = ThingsEEG2Package()
+            self._package = self.descriptor.dataset_descriptor().package()
         return self._package
 
-    def subjects(self) -> list[str]:
-        """Subjects this benchmark compares with, e.g. ``['sub-01', 'sub-02']``."""
-        if self.subject is None:
-            return self.package.subjects
-        name = f"sub-{self.subject:02d}"
-        if name not in self.package.subjects:
-            raise RealnetError(
-                f"{self.identifier} needs {name}, but the current THINGS-EEG2 package ({self.package.folder}) holds "
-                f"{self.package.subjects}; run `realnet package things-eeg2 --source DIR` including that subject"
-            )
-        return [name]
+    @property
+    def data_fingerprint(self) -> str:
+        return str(self.package.fingerprint)
+
+    @property
+    def targets(self) -> RDMTargets:
+        """The target RDMs (read once)."""
+        if self._targets is None:
+            self._targets = self.package.rdm_targets(**self.selection)
+        return self._targets
+
+    @property
+    def single_subject(self) -> bool:
+        """True when the benchmark compares with one named subject (split-half ceiling)."""
+        return self.selection.get("subject") is not None
+
+    def _summary_mask(self, targets: RDMTargets) -> np.ndarray:
+        window = self.options.get("summary_window_ms")
+        if window is None:
+            return np.ones(len(targets.targets), dtype=bool)
+        return summary_window(np.asarray(targets.targets), tuple(window))
+
+    def _per_target(self, values: np.ndarray, targets: RDMTargets) -> DataAssembly:
+        dim = targets.target_dim
+        return DataAssembly(np.asarray(values, dtype=np.float64), dims=(dim,), coords={dim: list(targets.targets)})
 
     @property
     def ceiling(self) -> Score:
-        """Summary ceiling (scalar); ``attrs['per_time']`` holds the per-time ceiling (time_ms)."""
+        """The summary ceiling (scalar); its attrs keep the per-target values (``per_time`` / ``per_roi``)."""
         if self._ceiling_cache is None:
             self._ceiling_cache = self._compute_ceiling()
         return self._ceiling_cache
 
     def _compute_ceiling(self) -> Score:
-        times = self.package.times_ms
-        window = summary_window(times)
-        subjects = self.subjects()
-        attrs: dict[str, Any] = {"summary_window_ms": SUMMARY_WINDOW_MS, "subjects": subjects}
-        if self.subject is None:
-            stacked = np.stack([self.package.rdms(s)[0] for s in subjects])  # (S, T, n, n)
-            if len(subjects) < 2:
-                per_time = np.full(times.shape, np.nan)
-                attrs["nan_reason"] = f"an inter-subject ceiling needs at least 2 subjects; the package has {subjects}"
-            else:
-                bounds = inter_subject_ceiling(stacked)
-                per_time = np.asarray(bounds.lower, dtype=np.float64)
-                attrs["upper_bound_per_time"] = _time_course(np.asarray(bounds.upper, dtype=np.float64), times)
-            attrs["method"] = "inter-subject consistency, leave one subject out (lower bound), per time point"
-        else:
-            halves = self.package.rdms(subjects[0])[1]
+        targets = self.targets
+        name = _target_name(targets.target_dim)
+        attrs: dict[str, Any] = {"subjects": list(targets.subjects)}
+        if self.options.get("summary_window_ms") is not None:
+            attrs["summary_window_ms"] = tuple(self.options["summary_window_ms"])
+        if self.single_subject:
+            if targets.split_halves is None:
+                raise DataFormatError(f"{self.identifier}: the package keeps no split-half RDMs for the ceiling")
+            halves = targets.split_halves[0]
             reliability = split_half_ceiling(halves[0], halves[1])
-            per_time = np.asarray(reliability.ceiling, dtype=np.float64)
-            attrs["half_correlation_per_time"] = _time_course(reliability.half_correlation, times)
-            attrs["method"] = "split-half reliability of the subject's RDM, Spearman-Brown corrected, per time point"
-        ceiling = Score(np.float64(_mean_finite(per_time[window])))
-        attrs["per_time"] = _time_course(per_time, times)
+            per_target = np.asarray(reliability.ceiling, dtype=np.float64)
+            attrs[f"half_correlation_per_{name}"] = self._per_target(reliability.half_correlation, targets)
+            attrs["method"] = (f"split-half reliability of the subject's RDM, Spearman-Brown corrected, per {name}")
+        else:
+            if len(targets.subjects) < 2:
+                per_target = np.full(len(targets.targets), np.nan)
+                attrs["nan_reason"] = (f"an inter-subject ceiling needs at least 2 subjects; the package has "
+                                       f"{targets.subjects}")
+            else:
+                bounds = inter_subject_ceiling(targets.rdms)
+                per_target = np.asarray(bounds.lower, dtype=np.float64)
+                attrs[f"upper_bound_per_{name}"] = self._per_target(bounds.upper, targets)
+            attrs["method"] = f"inter-subject consistency, leave one subject out (lower bound), per {name}"
+        ceiling = Score(np.float64(mean_finite(per_target[self._summary_mask(targets)])))
+        attrs[f"per_{name}"] = self._per_target(per_target, targets)
         ceiling.attrs.update(attrs)
         return ceiling
 
     def __call__(self, candidate: Any) -> Score:
-        package = self.package
-        subjects = self.subjects()
-        stimulus_set = things_eeg2_stimulus_set(package)
-        stimulus_ids = list(stimulus_set["stimulus_id"])
-        model_rdms = region_rdms(candidate, stimulus_set, stimulus_ids)
-        times = package.times_ms
-        rsa = np.stack([temporal_rsa(model_rdms, package.rdms(s)[0]) for s in subjects])  # (S, R, T)
-        raw = Score(rsa, dims=("subject", "region", "time_ms"),
-                    coords={"subject": subjects, "region": list(model_rdms), "time_ms": times})
-        max_over_regions = DataAssembly(rsa.max(axis=1), dims=("subject", "time_ms"),
-                                        coords={"subject": subjects, "time_ms": times})
-        window = summary_window(times)
-        in_window = rsa[:, :, window]
-        return _final_score(_mean_finite(in_window), self.ceiling, {
-            "n_undefined": int(np.sum(~np.isfinite(in_window))),
-            "raw": raw, "max_over_regions": max_over_regions, "subjects": subjects, "regions": list(model_rdms),
-            "summary_window_ms": SUMMARY_WINDOW_MS, "recording_time_bin_ms": RECORDING_TIME_BIN,
-            "presentation": PRESENTATION, "package_fingerprint": package.fingerprint,
+        targets = self.targets
+        stimulus_set = stimulus_set_for(targets.stimuli, self.data_fingerprint)
+        model_rdms = region_rdms(candidate, stimulus_set, targets.stimuli.stimulus_ids)
+        regions = list(model_rdms)
+        rsa = np.stack([np.stack([np.atleast_1d(np.asarray(compare_rdms(subject_rdms, rdm, method="spearman"),
+                                                           dtype=np.float64)) for rdm in model_rdms.values()])
+                        for subject_rdms in targets.rdms])  # (S, R, T)
+        mask = self._summary_mask(targets)
+        if self.options.get("region_reduction", "mean") == "max":
+            values = rsa.max(axis=1)[:, mask]  # (S, T'): best region per subject and target
+        else:
+            values = rsa[:, :, mask]  # (S, R, T')
+        per_subject = np.array([mean_finite(v) for v in values])
+        raw = mean_finite(values)
+        ceiling = self.ceiling
+        score_value, unbounded, reason = ceiled_value(raw, float(ceiling.values))
+        subject_scores = [ceiled_value(v, float(ceiling.values))[0] for v in per_subject]
+
+        dim = targets.target_dim
+        coords = {"subject": list(targets.subjects), "region": regions, dim: list(targets.targets)}
+        detail = DataAssembly(rsa, dims=("subject", "region", dim), coords=coords)
+        detail = detail.transpose(*self.options.get("detail_dims", ("subject", "region", dim)))
+        score = Score(np.float64(score_value))
+        score.attrs["raw"] = Score(np.float64(raw))
+        score.attrs["ceiling"] = ceiling
+        if len(per_subject) > 1:
+            score.attrs["error"] = standard_error(subject_scores)
+            score.attrs["error_method"] = "standard error over subjects of the per-subject ceiled scores"
+        else:
+            score.attrs["error"] = float("nan")
+            score.attrs["error_method"] = "one subject: no error over subjects"
+        score.attrs.update({
+            "detail": detail,
+            "max_over_regions": DataAssembly(rsa.max(axis=1), dims=("subject", dim),
+                                             coords={"subject": list(targets.subjects), dim: list(targets.targets)}),
+            "per_subject_raw": DataAssembly(per_subject, dims=("subject",), coords={"subject": list(targets.subjects)}),
+            "raw_summary": float(raw), "unbounded": unbounded, "n_undefined": int(np.sum(~np.isfinite(values))),
+            "subjects": list(targets.subjects), "regions": regions, f"{_target_name(dim)}s": list(targets.targets),
+            "rdm_kind": targets.kind, "n_images": targets.n_images,
+            "recording_time_bin_ms": RECORDING_TIME_BIN, "presentation": PRESENTATION,
+            "package_fingerprint": self.data_fingerprint,
+            "flags": self._flags(raw, float(ceiling.values), unbounded, targets),
         })
-
-
-def _time_course(values: np.ndarray, times: np.ndarray) -> DataAssembly:
-    return DataAssembly(np.asarray(values, dtype=np.float64), dims=("time_ms",), coords={"time_ms": times})
-
-
-class Shen2019RSA(BenchmarkBase):
-    """Shen 2019 fMRI RSA on one image set (``'natural'``, ``'shape'`` or ``'letter'``).
-
-    See the module docstring for the score and the ceiling; images are shown full-field (no
-    ``place_on_screen``). Data come from the current package (``realnet package shen2019``).
-
-    Args:
-        image_set: the image set.
-        package: a package to read (default: the current one, loaded at first use).
-        rois: ROIs scored (default V1, V2, V3, V4, LOC).
-    """
-
-    def __init__(self, image_set: str, package: Shen2019Package | None = None,
-                 rois: Sequence[str] = BENCHMARK_ROIS) -> None:
-        self.image_set = image_set
-        self.rois = tuple(rois)
-        self._package = package
-        self._ceiling_cache: Score | None = None
-        super().__init__(identifier=f"Shen2019.{image_set}-rsa", ceiling=None, version=VERSION, parent="Shen2019",
-                         bibtex=SHEN2019_BIBTEX)
-
-    @property
-    def package(self) -> Shen2019Package:
-        if self._package is None:
-            self._package = Shen2019Package()
-        return self._package
-
-    def _fmri_rdms(self) -> dict[str, dict[str, np.ndarray]]:
-        """subject → ROI → (n, n) fMRI RDM."""
-        out = {}
-        for subject in self.package.subjects:
-            rdms = self.package.rdms(subject, self.image_set)
-            absent = [roi for roi in self.rois if roi not in rdms]
-            if absent:
-                raise RealnetError(f"{subject}'s {self.image_set} package lacks the ROIs {absent}; found {list(rdms)}")
-            out[subject] = {roi: rdms[roi] for roi in self.rois}
-        return out
-
-    @property
-    def ceiling(self) -> Score:
-        """Summary ceiling (scalar); ``attrs['per_roi']`` holds the per-ROI ceiling."""
-        if self._ceiling_cache is None:
-            rdms = self._fmri_rdms()
-            subjects = list(rdms)
-            attrs: dict[str, Any] = {"subjects": subjects,
-                                     "method": "inter-subject consistency, leave one subject out (lower bound), "
-                                               "per ROI"}
-            if len(subjects) < 2:
-                per_roi = np.full(len(self.rois), np.nan)
-                attrs["nan_reason"] = f"an inter-subject ceiling needs at least 2 subjects; the package has {subjects}"
-            else:
-                per_roi = np.array([inter_subject_ceiling(np.stack([rdms[s][roi] for s in subjects])[:, None]).lower[0]
-                                    for roi in self.rois], dtype=np.float64)
-            ceiling = Score(np.float64(_mean_finite(per_roi)))
-            attrs["per_roi"] = DataAssembly(per_roi, dims=("roi",), coords={"roi": list(self.rois)})
-            ceiling.attrs.update(attrs)
-            self._ceiling_cache = ceiling
-        return self._ceiling_cache
-
-    def __call__(self, candidate: Any) -> Score:
-        stimulus_set = shen2019_stimulus_set(self.image_set, self.package)
-        stimulus_ids = list(stimulus_set["stimulus_id"])
-        model_rdms = region_rdms(candidate, stimulus_set, stimulus_ids)
-        fmri = self._fmri_rdms()
-        subjects = list(fmri)
-        rsa = np.array([[[float(compare_rdms(fmri[s][roi], model_rdms[region], method="spearman"))
-                          for region in model_rdms] for roi in self.rois] for s in subjects])  # (S, ROI, R)
-        raw = Score(rsa, dims=("subject", "roi", "region"),
-                    coords={"subject": subjects, "roi": list(self.rois), "region": list(model_rdms)})
-        max_over_regions = DataAssembly(rsa.max(axis=2), dims=("subject", "roi"),
-                                        coords={"subject": subjects, "roi": list(self.rois)})
-        best = rsa.max(axis=2)
-        return _final_score(_mean_finite(best), self.ceiling, {
-            "n_undefined": int(np.sum(~np.isfinite(best))),
-            "raw": raw, "max_over_regions": max_over_regions, "subjects": subjects, "rois": list(self.rois),
-            "regions": list(model_rdms), "image_set": self.image_set, "recording_time_bin_ms": RECORDING_TIME_BIN,
-            "presentation": PRESENTATION, "package_fingerprint": self.package.fingerprint,
-        })
-
-
-def geirhos2021_identifiers() -> list[str]:
-    """The 17 upstream ids ``Geirhos2021<condition>-error_consistency``."""
-    return [f"Geirhos2021{condition}-error_consistency" for condition in GEIRHOS2021_CONDITIONS]
-
-
-def _load_upstream_benchmark(identifier: str) -> Any:
-    from brainscore_vision import load_benchmark
-
-    return load_benchmark(identifier)
-
-
-class Geirhos2021ErrorConsistencyMean(BenchmarkBase):
-    """The mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks (upstream has no such id).
-
-    The sub-benchmarks are loaded with ``brainscore_vision.load_benchmark`` at first use; their
-    data come from Brain-Score's storage (downloaded on first use, or placed in ``$BRAINIO_HOME``).
-
-    Args:
-        load: ``identifier → benchmark`` (default ``brainscore_vision.load_benchmark``).
-    """
-
-    def __init__(self, load: Callable[[str], Any] = _load_upstream_benchmark) -> None:
-        self._load = load
-        self._benchmarks: list[Any] | None = None
-        self._ceiling_cache: Score | None = None
-        super().__init__(identifier="Geirhos2021-error_consistency", ceiling=None, version=VERSION,
-                         parent="Geirhos2021", bibtex=None)
-
-    def sub_benchmarks(self) -> list[Any]:
-        """The 17 upstream benchmarks, in :data:`GEIRHOS2021_CONDITIONS` order."""
-        if self._benchmarks is None:
-            self._benchmarks = [self._load(identifier) for identifier in geirhos2021_identifiers()]
-        return self._benchmarks
-
-    @property
-    def bibtex(self) -> str | None:
-        return getattr(self.sub_benchmarks()[0], "bibtex", None)
-
-    def _run(self, benchmark: Any, what: str, action: Callable[[], Any]) -> Any:
-        try:
-            return action()
-        except RealnetError:
-            raise
-        except Exception as error:
-            raise RealnetError(
-                f"{benchmark.identifier} failed while {what}: {type(error).__name__}: {error}. "
-                "Geirhos2021-error_consistency averages Brain-Score's Geirhos2021 benchmarks, whose data Brain-Score "
-                "downloads from its storage at first use: run with network access once, or place the files in "
-                "$BRAINIO_HOME."
-            ) from error
-
-    @property
-    def ceiling(self) -> Score:
-        """Mean of the 17 sub-benchmark ceilings; ``attrs['per_benchmark']`` keeps each."""
-        if self._ceiling_cache is None:
-            values = [float(self._run(b, "computing its ceiling", lambda b=b: b.ceiling))
-                      for b in self.sub_benchmarks()]
-            ceiling = Score(np.float64(np.mean(values)))
-            ceiling.attrs["per_benchmark"] = DataAssembly(np.array(values), dims=("benchmark",),
-                                                          coords={"benchmark": geirhos2021_identifiers()})
-            self._ceiling_cache = ceiling
-        return self._ceiling_cache
-
-    def __call__(self, candidate: Any) -> Score:
-        values = []
-        for benchmark in self.sub_benchmarks():
-            sub_score = self._run(benchmark, "scoring the model", lambda b=benchmark: b(candidate))
-            values.append(float(np.asarray(sub_score).item()))
-        per_benchmark = Score(np.array(values), dims=("benchmark",), coords={"benchmark": geirhos2021_identifiers()})
-        score = Score(np.float64(np.mean(values)))
-        score.attrs["raw"] = per_benchmark
-        score.attrs["benchmarks"] = geirhos2021_identifiers()
-        score.attrs["aggregation"] = "mean of the 17 ceiled sub-benchmark scores"
+        if self.options.get("summary_window_ms") is not None:
+            score.attrs["summary_window_ms"] = tuple(self.options["summary_window_ms"])
+        score.attrs.update({key: value for key, value in self.selection.items() if value is not None})
+        if reason is not None:
+            score.attrs["nan_reason"] = reason
         return score
+
+    def _flags(self, raw: float, ceiling: float, unbounded: float, targets: RDMTargets) -> list[str]:
+        flags = []
+        if np.isfinite(unbounded) and unbounded > 1:
+            flags.append(f"raw above ceiling: the model's RSA ({raw:.3f}) exceeds the data's ceiling ({ceiling:.3f}), "
+                         "so the score is clipped to 1; the ceiling underestimates the data's reliability here")
+        if targets.n_images < MIN_STABLE_IMAGES:
+            pairs = targets.n_images * (targets.n_images - 1) // 2
+            flags.append(f"too few images for a stable RSA: {targets.n_images} images ({pairs} pairs; at least "
+                         f"{MIN_STABLE_IMAGES} are needed for a Spearman standard error below 0.2)")
+        return flags
+
+
+def geirhos2021_error_consistency_mean(descriptor: BenchmarkDescriptor, **kwargs: Any) -> BenchmarkBase:
+    """``Geirhos2021-error_consistency``: the mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks."""
+    from realnet_plugins.brainscore_bridge.geirhos2021 import Geirhos2021ErrorConsistencyMean
+
+    return Geirhos2021ErrorConsistencyMean(descriptor, **kwargs)
+

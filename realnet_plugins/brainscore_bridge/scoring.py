@@ -13,11 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from realnet_plugins.brainscore_bridge.benchmarks import VERSION as REALNET_BENCHMARK_VERSION
+from realnet_plugins.datasets import benchmark_descriptor
 from realnet_plugins.errors import UsageError
-
-#: Prefixes of the benchmarks this project defines (their version is :data:`REALNET_BENCHMARK_VERSION`).
-REALNET_BENCHMARK_PREFIXES: tuple[str, ...] = ("ThingsEEG2", "Shen2019.", "Geirhos2021-error_consistency")
 
 
 def registered_identifiers(kind: str) -> list[str]:
@@ -60,14 +57,16 @@ class BrainScoreScorer:
     """Scores with ``brainscore_vision.score``; versions for the store's cache keys."""
 
     def benchmark_version(self, benchmark_identifier: str) -> str:
-        """This project's benchmark version, or Brain-Score's release for upstream benchmarks.
+        """The version of one of this package's benchmarks (from its descriptor, without building it),
+        or Brain-Score's release for other benchmarks.
 
         Raises:
             UsageError: no installed plugin registers the benchmark.
         """
         check_registered("benchmarks", benchmark_identifier)
-        if benchmark_identifier.startswith(REALNET_BENCHMARK_PREFIXES):
-            return f"realnet-{REALNET_BENCHMARK_VERSION}"
+        descriptor = benchmark_descriptor(benchmark_identifier)
+        if descriptor is not None:
+            return descriptor.cache_version()
         return f"brainscore-vision-{metadata.version('brainscore-vision')}"
 
     def __call__(self, model_identifier: str, benchmark_identifier: str) -> Any:

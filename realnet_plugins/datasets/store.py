@@ -147,6 +147,15 @@ def current_package_dir(dataset: str, package_command: str) -> Path:
     return folder
 
 
+def current_package_fingerprint(dataset: str, package_command: str) -> str:
+    """The fingerprint of the current package of ``dataset`` (the name of :func:`current_package_dir`).
+
+    Raises:
+        MissingFileError: no package yet, or the current one was deleted.
+    """
+    return current_package_dir(dataset, package_command).name
+
+
 class PackagedDataset:
     """A packaged data set read back from its folder: the manifest and what every package has.
 

@@ -198,12 +198,12 @@ def collect_report_data(
     notes += _describe_failures([f for f in failures if f.benchmark_identifier not in BEHAVIOUR_BENCHMARKS])
     image_set_of = {b: s for s, b in FMRI_BENCHMARKS.items()}
     for (model_name, benchmark), record in records.items():
-        if record.raw is None and benchmark not in BEHAVIOUR_BENCHMARKS:
+        if record.detail is None and benchmark not in BEHAVIOUR_BENCHMARKS:
             notes.append(f"{model_name} on {benchmark}: the score keeps no per-subject values; left out")
         elif benchmark == EEG_BENCHMARK:
-            data.eeg[model_name] = record.raw
+            data.eeg[model_name] = record.detail
         elif benchmark in image_set_of:
-            data.fmri.setdefault(model_name, {})[image_set_of[benchmark]] = record.raw
+            data.fmri.setdefault(model_name, {})[image_set_of[benchmark]] = record.detail
         else:
             data.behaviour.setdefault(model_name, {})[benchmark] = record.value
 

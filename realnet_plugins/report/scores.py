@@ -7,17 +7,20 @@ in this process, through :mod:`realnet_plugins.brainscore_bridge.scoring`) and w
 
 ``key`` is a fingerprint of everything the score depends on: the model identifier, the sha256 of
 its checkpoint (``brainscore-registry`` for models Brain-Score provides), the benchmark identifier
-and version, and the fingerprint of the packaged data the benchmark reads (THINGS-EEG2 or Shen 2019
-package; ``brainscore-storage`` for Brain-Score's own data). A retrained checkpoint, a new
-package or a new benchmark version therefore gives a new key, and a report never mixes them.
+and version, and the fingerprint of the data the benchmark reads. The version and the data
+fingerprint of this package's benchmarks come from their descriptors
+(:mod:`realnet_plugins.datasets`; reading them constructs no benchmark, so stored scores stay
+readable offline); other benchmarks get Brain-Score's release and ``brainscore-storage``. A
+retrained checkpoint, a new package or a new benchmark version therefore gives a new key, and a
+report never mixes them.
 
-The JSON file holds the score value, the scalar attributes (ceiling, raw summary, ...) and the
-``raw`` per-subject values as a labelled array::
+The JSON file holds the score value, the scalar attributes (``raw``, ``ceiling``, ``error``,
+``flags``, ...) and the ``detail`` values as a labelled array::
 
-    {"format": "realnet-score", "format_version": 1, "key": "...", "key_parts": {...},
+    {"format": "realnet-score", "format_version": 2, "key": "...", "key_parts": {...},
      "model_identifier": "...", "benchmark_identifier": "...", "value": 0.41,
-     "attrs": {"ceiling": 0.6, "raw_summary": 0.25, ...},
-     "raw": {"dims": ["subject", "region", "time_ms"], "coords": {...}, "values": [[[...]]]}}
+     "attrs": {"raw": 0.25, "ceiling": 0.6, "error": 0.03, "flags": [], ...},
+     "detail": {"dims": ["subject", "region", "time_ms"], "coords": {...}, "values": [[[...]]]}}
 
 NaN is written as ``null``.
 """
@@ -33,6 +36,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
+from realnet_plugins.datasets import BRAINSCORE_STORAGE, benchmark_descriptor
 from realnet_plugins.errors import DataFormatError, UsageError
 from realnet_plugins.paths import realnet_home
 from realnet_plugins.report.selection import ReportModel
@@ -41,17 +45,16 @@ from realnet_plugins.storage import atomic_write, fingerprint
 logger = logging.getLogger(__name__)
 
 FORMAT = "realnet-score"
-FORMAT_VERSION = 1
-#: All-subject THINGS-EEG2 temporal RSA; its ``raw`` keeps every subject (subject × region × time_ms).
+#: 2: ``detail`` holds the per-subject values, ``attrs["raw"]`` the scalar unceiled summary.
+FORMAT_VERSION = 2
+#: All-subject THINGS-EEG2 temporal RSA; its ``detail`` keeps every subject (subject × region × time_ms).
 EEG_BENCHMARK = "ThingsEEG2-temporal_rsa"
-#: Shen 2019 fMRI RSA per image set; ``raw`` is subject × roi × region.
+#: Shen 2019 fMRI RSA per image set; ``detail`` is subject × roi × region.
 FMRI_BENCHMARKS: dict[str, str] = {
     "natural": "Shen2019.natural-rsa", "shape": "Shen2019.shape-rsa", "letter": "Shen2019.letter-rsa",
 }
 #: The paper's behavioural benchmarks (Fig. 4A); their mean is the behavioural score.
 BEHAVIOUR_BENCHMARKS: tuple[str, ...] = ("Rajalingham2018public-i2n", "Geirhos2021-error_consistency")
-#: Data identity of benchmarks whose data come from Brain-Score's storage (checked there by sha1).
-BRAINSCORE_STORAGE = "brainscore-storage"
 #: Checkpoint identity of models whose weights Brain-Score provides.
 BRAINSCORE_REGISTRY = "brainscore-registry"
 
@@ -73,16 +76,11 @@ def default_scorer() -> Scorer:
     return BrainScoreScorer()
 
 
-def package_fingerprint(benchmark_identifier: str) -> str:
-    """Fingerprint of the packaged data a benchmark reads (raises MissingFileError without a package)."""
-    from realnet_plugins.datasets.shen2019.packaging import Shen2019Package
-    from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package
-
-    if benchmark_identifier.startswith("ThingsEEG2"):
-        return ThingsEEG2Package().fingerprint
-    if benchmark_identifier.startswith("Shen2019."):
-        return Shen2019Package().fingerprint
-    return BRAINSCORE_STORAGE
+def data_fingerprint(benchmark_identifier: str) -> str:
+    """Fingerprint of the data a benchmark reads: its descriptor's (the current package; raises
+    MissingFileError without one), or :data:`BRAINSCORE_STORAGE` for benchmarks of other packages."""
+    descriptor = benchmark_descriptor(benchmark_identifier)
+    return BRAINSCORE_STORAGE if descriptor is None else descriptor.data_fingerprint()
 
 
 def checkpoint_identity(model: ReportModel) -> str:
@@ -137,17 +135,17 @@ class ScoreRecord:
         model_identifier: the Brain-Score model identifier.
         benchmark_identifier: the benchmark identifier.
         value: the (ceiled) score; NaN when undefined.
-        raw: per-subject values (EEG: subject × region × time_ms; Shen: subject × roi × region;
-            Geirhos mean: benchmark), or None when the benchmark keeps none.
-        attrs: scalar attributes (``ceiling``, ``raw_summary``, ``unbounded``, ``nan_reason``,
-            lists such as ``subjects``), JSON values.
+        detail: per-subject values (EEG: subject × region × time_ms; Shen: subject × roi × region;
+            Geirhos mean: benchmark × value), or None when the benchmark keeps none.
+        attrs: scalar attributes (``raw``, ``ceiling``, ``error``, ``unbounded``, ``nan_reason``,
+            lists such as ``subjects`` and ``flags``), JSON values.
         key: the cache key; ``key_parts`` what it was made of.
     """
 
     model_identifier: str
     benchmark_identifier: str
     value: float
-    raw: xr.DataArray | None
+    detail: xr.DataArray | None
     attrs: dict[str, Any]
     key: str
     key_parts: dict[str, str] = field(default_factory=dict)
@@ -157,7 +155,7 @@ class ScoreRecord:
             "format": FORMAT, "format_version": FORMAT_VERSION, "key": self.key, "key_parts": self.key_parts,
             "model_identifier": self.model_identifier, "benchmark_identifier": self.benchmark_identifier,
             "value": _json_number(self.value), "attrs": self.attrs,
-            "raw": None if self.raw is None else array_record(self.raw),
+            "detail": None if self.detail is None else array_record(self.detail),
         }
 
     @classmethod
@@ -171,7 +169,7 @@ class ScoreRecord:
         return cls(
             model_identifier=str(record["model_identifier"]), benchmark_identifier=str(record["benchmark_identifier"]),
             value=float("nan") if value is None else float(value),
-            raw=None if record.get("raw") is None else array_from_record(record["raw"]),
+            detail=None if record.get("detail") is None else array_from_record(record["detail"]),
             attrs=dict(record.get("attrs") or {}), key=str(record["key"]),
             key_parts=dict(record.get("key_parts") or {}),
         )
@@ -181,7 +179,7 @@ def _scalar_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """The attributes of a Score that are plain values (the ceiling as its value)."""
     kept: dict[str, Any] = {}
     for name, value in attrs.items():
-        if name == "raw":
+        if name == "detail":
             continue
         if isinstance(value, (str, bool, int)) or value is None:
             kept[name] = value
@@ -196,19 +194,19 @@ def _scalar_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 def record_from_score(score: Any, model_identifier: str, benchmark_identifier: str, key: str,
                       key_parts: Mapping[str, str]) -> ScoreRecord:
-    """Turn a Brain-Score ``Score`` into a :class:`ScoreRecord` (``raw`` kept when it is labelled)."""
+    """Turn a Brain-Score ``Score`` into a :class:`ScoreRecord` (``detail`` kept when it is labelled)."""
     attrs = dict(getattr(score, "attrs", {}) or {})
-    raw = attrs.get("raw")
-    raw_array = None
-    if raw is not None and hasattr(raw, "dims"):
+    detail = attrs.get("detail")
+    detail_array = None
+    if detail is not None and hasattr(detail, "dims"):
         try:
-            raw_array = array_from_record(array_record(raw))
+            detail_array = array_from_record(array_record(detail))
         except (TypeError, ValueError) as error:
-            logger.info("%s on %s: raw values not kept (%s)", model_identifier, benchmark_identifier, error)
+            logger.info("%s on %s: detail values not kept (%s)", model_identifier, benchmark_identifier, error)
     return ScoreRecord(
         model_identifier=model_identifier, benchmark_identifier=benchmark_identifier,
         value=float(np.asarray(getattr(score, "values", score), dtype=np.float64).reshape(-1)[0]),
-        raw=raw_array, attrs=_scalar_attrs(attrs), key=key, key_parts=dict(key_parts),
+        detail=detail_array, attrs=_scalar_attrs(attrs), key=key, key_parts=dict(key_parts),
     )
 
 
@@ -227,11 +225,11 @@ class ScoreStore:
     Args:
         root: folder of the records (default ``$REALNET_HOME/scores``).
         scorer: computes missing scores (default :func:`default_scorer`, created at first need).
-        data_fingerprint: benchmark id → fingerprint of its data (default :func:`package_fingerprint`).
+        data_fingerprint: benchmark id → fingerprint of its data (default :func:`data_fingerprint`).
     """
 
     def __init__(self, root: str | Path | None = None, scorer: Scorer | None = None,
-                 data_fingerprint: Callable[[str], str] = package_fingerprint) -> None:
+                 data_fingerprint: Callable[[str], str] = data_fingerprint) -> None:
         self.root = Path(root) if root is not None else realnet_home() / "scores"
         self._scorer = scorer
         self._data_fingerprint = data_fingerprint
@@ -411,6 +409,8 @@ class ScoreTable:
             ``"stored"`` or ``"failed"``, ``error`` the failure's reason ("" otherwise).
         notes: names that matched no checkpoint and were left out.
         computed, stored, failed: how many rows were scored now, read from the store, or failed.
+        flags: ``"<model> on <benchmark>: <reason>"`` for every score its benchmark flagged as not
+            to be trusted (raw above the ceiling, too few images, ...).
     """
 
     table: Any
@@ -418,6 +418,7 @@ class ScoreTable:
     computed: int
     stored: int
     failed: int
+    flags: list[str] = field(default_factory=list)
 
     def format(self) -> str:
         """The table as aligned text (scores to four decimals; failures with their reason)."""
@@ -433,6 +434,7 @@ class ScoreTable:
         for _, row in shown.iterrows():
             lines.append("  ".join(f"{str(row[column]):<{widths[column]}}" for column in widths)
                          + (f"  {row['error']}" if row["error"] else ""))
+        lines += [f"flag: {flag}" for flag in self.flags]
         return "\n".join(line.rstrip() for line in lines)
 
 
@@ -482,19 +484,21 @@ def score_table(names: Sequence[str], benchmarks: Sequence[str] = PAPER_NEURAL_B
     records, failures = store.get_many(requests, progress=progress, retry_failed=retry_failed,
                                        on_error=lambda benchmark, error: "model" if keep_going else "raise")
     reasons = {(f.model_identifier, f.benchmark_identifier): f.reason for f in failures}
-    rows = []
+    rows, flags = [], []
     for model, benchmark in requests:
         record = records.get((model.name, benchmark))
+        if record is not None:
+            flags += [f"{model.short_name} on {benchmark}: {flag}" for flag in record.attrs.get("flags") or []]
         if record is None:
             rows.append({"model": model.short_name, "benchmark": benchmark, "score": float("nan"),
                          "ceiling": float("nan"), "raw": float("nan"), "source": "failed",
                          "error": reasons.get((model.name, benchmark), "not scored")})
             continue
         rows.append({"model": model.short_name, "benchmark": benchmark, "score": float(record.value),
-                     "ceiling": _attr_number(record.attrs, "ceiling"), "raw": _attr_number(record.attrs, "raw_summary"),
+                     "ceiling": _attr_number(record.attrs, "ceiling"), "raw": _attr_number(record.attrs, "raw"),
                      "source": "computed" if record.key in store.computed_keys - computed_before else "stored",
                      "error": ""})
     table = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     counts = table["source"].value_counts()
     return ScoreTable(table=table, notes=notes, computed=int(counts.get("computed", 0)),
-                      stored=int(counts.get("stored", 0)), failed=int(counts.get("failed", 0)))
+                      stored=int(counts.get("stored", 0)), failed=int(counts.get("failed", 0)), flags=flags)

@@ -47,7 +47,8 @@ from realnet_plugins.datasets.store import (
     verify_image_files,
     write_json,
 )
-from realnet_plugins.errors import DataFormatError, MissingFileError
+from realnet_plugins.datasets.targets import RDMTargets, Stimuli
+from realnet_plugins.errors import DataFormatError, MissingFileError, RealnetError
 from realnet_plugins.rsa.rdm import model_rdm
 from realnet_plugins.storage import cached_sha256, fingerprint
 
@@ -56,6 +57,8 @@ PACKAGE_COMMAND = "realnet package shen2019 --source DIR [--images DIR]"
 IMAGE_SETS: tuple[str, ...] = tuple(IMAGE_SET_SESSIONS)
 #: ROIs the fMRI benchmarks score (SPEC.md): every packaged file must have them.
 BENCHMARK_ROIS: tuple[str, ...] = ("V1", "V2", "V3", "V4", "LOC")
+#: Registered stimulus-set identifiers are ``Shen2019.<image set>``.
+STIMULUS_SET_PREFIX = "Shen2019"
 
 
 def roi_assembly(responses: np.ndarray, stimulus_ids: Sequence[str], n_repetitions: np.ndarray, subject: int,
@@ -252,3 +255,34 @@ class Shen2019Package(PackagedDataset):
             raise MissingFileError(f"the current Shen 2019 package holds {self.subjects}, not {subject}")
         with np.load(self.folder / subject / f"{image_set}_rdms.npz", allow_pickle=False) as stored:
             return {str(roi): stored[f"rdm_{roi}"] for roi in stored["rois"].tolist()}
+
+    def stimuli(self, image_set: str, **_: object) -> Stimuli:
+        """The images of ``image_set`` as :class:`~realnet_plugins.datasets.targets.Stimuli`
+        (registered id ``Shen2019.<image set>``)."""
+        return Stimuli(f"{STIMULUS_SET_PREFIX}.{image_set}", self.stimulus_table(image_set))
+
+    def rdm_targets(self, image_set: str, rois: Sequence[str] = BENCHMARK_ROIS) -> RDMTargets:
+        """Every subject's fMRI RDM of each ROI of ``image_set``: targets along ``roi``.
+
+        Raises:
+            RealnetError: a subject's file lacks one of ``rois``.
+        """
+        stimuli = self.stimuli(image_set)
+        stacked = []
+        for subject in self.subjects:
+            rdms = self.rdms(subject, image_set)
+            absent = [roi for roi in rois if roi not in rdms]
+            if absent:
+                raise RealnetError(f"{subject}'s {image_set} package lacks the ROIs {absent}; found {list(rdms)}")
+            stacked.append(np.stack([rdms[roi] for roi in rois]))
+        return RDMTargets(rdms=np.stack(stacked).astype(np.float64), subjects=list(self.subjects), target_dim="roi",
+                          targets=list(rois), stimuli=stimuli, kind="1 - Pearson r between voxel patterns")
+
+    def data_assembly(self, image_set: str, **_: object) -> xr.DataArray:
+        """Every subject's and ROI's responses to ``image_set``, side by side along ``neuroid``.
+
+        ROIs overlap (e.g. VC contains V1): select one with ``assembly.sel(roi='V1')``.
+        """
+        parts = [self.assembly(subject, image_set, roi)
+                 for subject in self.subjects for roi in self.rois(subject, image_set)]
+        return xr.concat(parts, dim="neuroid", combine_attrs="drop")

@@ -56,8 +56,9 @@ from realnet_plugins.datasets.store import (
     verify_image_files,
     write_json,
 )
+from realnet_plugins.datasets.targets import RDMTargets, Stimuli, check_stimulus_ids
 from realnet_plugins.datasets.things_eeg2.reader import ThingsEEG2Release
-from realnet_plugins.errors import DataFormatError, MissingFileError
+from realnet_plugins.errors import DataFormatError, MissingFileError, RealnetError, UsageError
 from realnet_plugins.paths import cache_dir
 from realnet_plugins.rsa import DecodingSettings, decoding_rdm
 from realnet_plugins.rsa.ceiling import split_half_decoding_rdms
@@ -72,6 +73,8 @@ PACKAGE_COMMAND = "realnet package things-eeg2 --source DIR"
 PRESETS: tuple[str, ...] = ("paper", "neurora-1.x")
 #: Seed of the random split of trials into halves (single-subject ceiling).
 SPLIT_HALF_SEED = 0
+#: Registered stimulus-set identifier of the test images.
+STIMULUS_SET = "ThingsEEG2.test"
 #: Width of one EEG sample's time bin (100 Hz), ms.
 SAMPLE_MS = 10
 _RDM_CACHE_VERSION = 1
@@ -357,11 +360,42 @@ class ThingsEEG2Package(PackagedDataset):
             :meth:`stimulus_table` order.
         """
         with np.load(self._subject_file(subject, "_rdms.npz"), allow_pickle=False) as stored:
-            ids = stored["stimulus_ids"].tolist()
             expected = pd.read_csv(self.folder / "stimulus_set.csv", dtype=str)["stimulus_id"].tolist()
-            if ids != expected:
-                raise DataFormatError(
-                    f"{self.folder}: the RDMs of {subject} list other stimulus ids than stimulus_set.csv; "
-                    f"the package is damaged: run `{PACKAGE_COMMAND}` again"
-                )
+            check_stimulus_ids(stored["stimulus_ids"].tolist(), expected, f"{self.folder}: {subject}",
+                               PACKAGE_COMMAND)
             return stored["rdm"], stored["split_half"]
+
+    def stimuli(self, **_: object) -> Stimuli:
+        """The test images as :class:`~realnet_plugins.datasets.targets.Stimuli` (registered id
+        ``ThingsEEG2.test``)."""
+        return Stimuli(STIMULUS_SET, self.stimulus_table())
+
+    def rdm_targets(self, subject: int | None = None, rdm_kind: str = "decoding") -> RDMTargets:
+        """EEG RDMs per subject and time point: every packaged subject (``subject=None``) or one.
+
+        Raises:
+            RealnetError: ``subject`` is not in the package (the message says how to package it).
+        """
+        if rdm_kind != "decoding":
+            raise UsageError(f"unknown EEG RDM kind {rdm_kind!r}; this package holds 'decoding'")
+        if subject is None:
+            subjects = self.subjects
+        else:
+            name = subject_name(subject)
+            if name not in self.subjects:
+                raise RealnetError(
+                    f"this benchmark needs {name}, but the current THINGS-EEG2 package ({self.folder}) holds "
+                    f"{self.subjects}; run `{PACKAGE_COMMAND}` including that subject"
+                )
+            subjects = [name]
+        stored = [self.rdms(s) for s in subjects]
+        return RDMTargets(
+            rdms=np.stack([rdm for rdm, _ in stored]).astype(np.float64), subjects=list(subjects),
+            target_dim="time_ms", targets=self.times_ms.tolist(), stimuli=self.stimuli(),
+            split_halves=np.stack([halves for _, halves in stored]).astype(np.float64),
+            kind="pairwise decoding accuracy (linear SVM, cross-validated)",
+        )
+
+    def data_assembly(self, subject: int | str, **_: object) -> xr.DataArray:
+        """One subject's single-trial test EEG (:meth:`assembly`)."""
+        return self.assembly(subject)

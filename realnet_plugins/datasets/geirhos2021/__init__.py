@@ -1,0 +1,36 @@
+"""Geirhos et al. 2021 (model-vs-human), as Brain-Score keeps it: descriptor of the mean benchmark.
+
+Upstream Brain-Score registers 17 ``Geirhos2021<condition>-error_consistency`` benchmarks (its data
+plugin downloads their assemblies and images from Brain-Score's storage) and no benchmark that
+averages them; the leaderboard does. ``Geirhos2021-error_consistency`` is that average, as the paper
+used it. The data stay in Brain-Score's storage (``$BRAINIO_HOME``), so there is no package here.
+"""
+from realnet_plugins.datasets import BenchmarkDescriptor, DatasetDescriptor, Source
+
+#: The 17 upstream Geirhos2021 conditions with an error-consistency benchmark.
+CONDITIONS: tuple[str, ...] = (
+    "colour", "contrast", "cueconflict", "edge", "eidolonI", "eidolonII", "eidolonIII", "falsecolour",
+    "highpass", "lowpass", "phasescrambling", "powerequalisation", "rotation", "silhouette", "sketch",
+    "stylized", "uniformnoise",
+)
+#: Version of the mean benchmark (2: score = mean ceiled, raw = mean raw, ceiling = mean ceiling, error = SEM).
+MEAN_VERSION = 2
+
+
+def upstream_identifiers() -> list[str]:
+    """The 17 upstream ids ``Geirhos2021<condition>-error_consistency``, in :data:`CONDITIONS` order."""
+    return [f"Geirhos2021{condition}-error_consistency" for condition in CONDITIONS]
+
+
+DESCRIPTOR = DatasetDescriptor(
+    name="geirhos2021",
+    title="Geirhos et al. 2021 out-of-distribution image classification (Brain-Score's 17 error-consistency sets)",
+    brainscore_data=True,
+    benchmarks=(BenchmarkDescriptor(
+        identifier="Geirhos2021-error_consistency", version=MEAN_VERSION,
+        build="realnet_plugins.brainscore_bridge.benchmarks:geirhos2021_error_consistency_mean",
+        parent="Geirhos2021",
+        description="mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks (the leaderboard's average)"),),
+    sources=(Source("assemblies and images, downloaded by Brain-Score at first use", "https://www.brain-score.org",
+                    "Geirhos et al. 2021, NeurIPS 34, arXiv:2106.07411"),),
+)

@@ -1,0 +1,42 @@
+"""``realnet package things-eeg2``: options and run (imports nothing heavy until it runs)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+#: Decoding back ends (kept here so that ``--help`` needs no import of the engine; a test pins them).
+BACKEND_CHOICES: tuple[str, ...] = ("auto", "numba", "numpy", "torch", "triton")
+PRESET_CHOICES: tuple[str, ...] = ("paper", "neurora-1.x")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Read a local copy of the THINGS-EEG2 release (preprocessed_data/ + image_set/), write each subject's "
+        "test-split EEG assembly (netCDF), the stimulus table and the EEG RDMs under "
+        "$REALNET_HOME/assemblies/things_eeg2/<fingerprint>/, and make that package the one the benchmarks read. "
+        "RDMs are cached by fingerprint: packaging the same inputs again is instant. Images are referenced where "
+        "they are (absolute path and sha256), never copied."
+    )
+    p.add_argument("--source", type=Path, required=True, help="the release root (preprocessed_data/, image_set/)")
+    p.add_argument("--subjects", type=int, nargs="+", metavar="N", help="subject numbers (default: every subject)")
+    p.add_argument("--preset", choices=PRESET_CHOICES, default="paper",
+                   help="decoding settings: paper = single trials, 5-fold linear SVM, no smoothing (default); "
+                        "neurora-1.x = what the authors' NeuroRA 1.x ran")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
+                   help="decoding back end: auto (default: the fused Triton kernel on a GPU when one is present, "
+                        "else numba's compiled CPU kernels when numba is installed, else numpy), numba, numpy, "
+                        "torch (batched; uses a GPU when present) or triton (GPU only)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    from realnet_plugins.datasets.things_eeg2.packaging import decoding_backend, package_things_eeg2
+
+    if not args.quiet:
+        backend, device = decoding_backend(args.backend)
+        print(f"decoding back end: {backend}{f' on {device}' if device else ''} (used for RDMs not yet cached)")
+    result = package_things_eeg2(args.source, subjects=args.subjects, preset=args.preset, backend=args.backend,
+                                 progress=not args.quiet)
+    state = "already packaged, reused" if result.reused else "packaged"
+    print(f"things-eeg2: {state} {result.folder} (now the current package)")
+    return 0
