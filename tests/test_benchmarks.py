@@ -300,3 +300,68 @@ def test_geirhos_ids_are_the_upstream_registered_ones():
     text = init.read_text()
     for identifier in geirhos2021_identifiers():
         assert f"benchmark_registry['{identifier}']" in text
+
+
+class TruthPackage:
+    """An in-memory RDMSource: three subjects' RDMs = one true RDM + heavy noise, over 10 images."""
+
+    fingerprint = "truth-1"
+
+    def __init__(self, image_paths: list[str], n_subjects: int = 3, noise: float = 1.0) -> None:
+        rng = np.random.default_rng(7)
+        self.features = rng.normal(size=(len(image_paths), 6))
+        truth = 1 - np.corrcoef(self.features)
+        noisy = []
+        for _ in range(n_subjects):
+            e = rng.normal(0, noise * truth.std(), truth.shape)
+            rdm = truth + (e + e.T) / 2
+            np.fill_diagonal(rdm, 0)
+            noisy.append(rdm)
+        import pandas as pd
+
+        from realnet_plugins.datasets.targets import Stimuli
+
+        ids = [f"img{i}" for i in range(len(image_paths))]
+        self.stimuli_ = Stimuli("Truth.images", pd.DataFrame({"stimulus_id": ids, "image_path": image_paths,
+                                                              "sha256": ["0" * 64] * len(ids)}))
+        self.rdms = np.stack(noisy)[:, None]
+
+    def stimuli(self, **_):
+        return self.stimuli_
+
+    def rdm_targets(self, **_):
+        from realnet_plugins.datasets.targets import RDMTargets
+
+        return RDMTargets(rdms=self.rdms, subjects=["sub-01", "sub-02", "sub-03"], target_dim="roi",
+                          targets=["all"], stimuli=self.stimuli_, kind="synthetic")
+
+
+class TruthModel(StubModel):
+    """Responds with the true features of each image in every region."""
+
+    def __init__(self, package: TruthPackage) -> None:
+        super().__init__(n_features=package.features.shape[1])
+        self.by_id = dict(zip(package.stimuli_.stimulus_ids, package.features))
+
+    def features(self, region: str, stimulus_id: str) -> np.ndarray:
+        return self.by_id[stimulus_id]
+
+
+def test_raw_above_ceiling_and_too_few_images_are_flagged(tmp_path):
+    from realnet_plugins.brainscore_bridge.benchmarks import MIN_STABLE_IMAGES, RDMBenchmark
+    from realnet_plugins.datasets import BenchmarkDescriptor
+
+    descriptor = BenchmarkDescriptor(
+        identifier="Shen2019.natural-rsa", version=2, build="", dataset="shen2019",
+        options={"region_reduction": "max", "summary_window_ms": None, "detail_dims": ("subject", "roi", "region")})
+    paths = [str(tmp_path / f"{i}.png") for i in range(10)]
+    package = TruthPackage(paths)
+    score = RDMBenchmark(descriptor, package=package)(TruthModel(package))
+    assert score.attrs["unbounded"] > 1 and float(score) == 1.0
+    assert [flag for flag in score.attrs["flags"] if flag.startswith("raw above ceiling")]
+    assert not [flag for flag in score.attrs["flags"] if flag.startswith("too few images")]
+
+    small = TruthPackage(paths[:MIN_STABLE_IMAGES - 1], noise=0.01)
+    score = RDMBenchmark(descriptor, package=small)(TruthModel(small))
+    assert any(flag.startswith(f"too few images for a stable RSA: {MIN_STABLE_IMAGES - 1} images") for flag in
+               score.attrs["flags"])
