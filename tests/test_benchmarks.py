@@ -70,7 +70,7 @@ class StubModel:
         self.region = region
 
     def look_at(self, stimuli, number_of_trials=1):
-        self.calls.append(("look_at", number_of_trials, dict(stimuli.stimulus_paths)))
+        self.calls.append(("look_at", number_of_trials, dict(stimuli.stimulus_paths), stimuli.identifier))
         ids = list(stimuli["stimulus_id"])[::-1]
         if self.ids_override is not None:
             ids = self.ids_override
@@ -365,3 +365,17 @@ def test_raw_above_ceiling_and_too_few_images_are_flagged(tmp_path):
     score = RDMBenchmark(descriptor, package=small)(TruthModel(small))
     assert any(flag.startswith(f"too few images for a stable RSA: {MIN_STABLE_IMAGES - 1} images") for flag in
                score.attrs["flags"])
+
+
+def test_runtime_stimulus_sets_follow_brainscores_cache_contract(packages, monkeypatch):
+    from brainscore_vision.benchmark_helpers.cache_contract import assert_stimulus_identifier_is_cacheable
+
+    monkeypatch.setenv("REALNET_HOME", str(packages["home"]))
+    identifiers = [load_stimulus_set("things_eeg2").identifier]
+    identifiers += [load_stimulus_set("shen2019", image_set=s).identifier for s in ("natural", "shape", "letter")]
+    model = StubModel()
+    realnet_benchmark("ThingsEEG2.sub-01-temporal_rsa", package=packages["eeg"])(model)
+    identifiers += [call[3] for call in model.calls if call[0] == "look_at"]
+    assert identifiers[0] == f"ThingsEEG2.test--{packages['eeg'].fingerprint}"
+    for identifier in identifiers:
+        assert_stimulus_identifier_is_cacheable(identifier)
