@@ -48,7 +48,7 @@ setup(
     python_requires=">=3.10",
     packages=library + training + list(plugins),
     package_dir={"realnet_plugins.training": "training", **plugins},
-    package_data={"": ["*.json", "*.yaml", "*.csv"]},
+    package_data={"": ["*.json", "*.yaml", "*.yml", "*.csv"]},
     install_requires=[
         "torch>=2.1",
         "torchvision>=0.16",

@@ -91,6 +91,9 @@ class BenchmarkDescriptor:
         options: keyword arguments of the bridge class (how the score is summarised).
         parent: the leaderboard parent.
         description: one line for listings and docs.
+        metadata: the ``stimulus_set``, ``data`` and ``metric`` blocks of Brain-Score's benchmark
+            ``metadata.yml`` (upstream's keys; facts of the real data, not of a fixture), written by
+            :func:`realnet_plugins.datasets.metadata.write_benchmark_metadata`.
     """
 
     identifier: str
@@ -101,6 +104,7 @@ class BenchmarkDescriptor:
     options: Mapping[str, Any] = field(default_factory=dict)
     parent: str = ""
     description: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def dataset_descriptor(self) -> "DatasetDescriptor":
         return dataset_descriptor(self.dataset)

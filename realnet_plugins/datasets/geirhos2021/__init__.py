@@ -30,7 +30,24 @@ DESCRIPTOR = DatasetDescriptor(
         identifier="Geirhos2021-error_consistency", version=MEAN_VERSION,
         build="realnet_plugins.brainscore_bridge.benchmarks:geirhos2021_error_consistency_mean",
         parent="Geirhos2021",
-        description="mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks (the leaderboard's average)"),),
+        description="mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks (the leaderboard's average)",
+        metadata={
+            "stimulus_set": {"num_stimuli": None, "datatype": "image", "stimuli_subtype": None, "total_size_mb": None,
+                             "brainscore_link": "https://github.com/brain-score/vision/tree/master/brainscore_vision/"
+                                                "data/geirhos2021",
+                             "extra_notes": "the 17 upstream Geirhos2021 stimulus sets"},
+            "data": {"benchmark_type": "behavioral", "task": "16-way object categorisation", "region": None,
+                     "hemisphere": None, "num_recording_sites": None, "duration_ms": None, "species": "human",
+                     "datatype": "behavioral", "num_subjects": None, "pre_processing": None,
+                     "brainscore_link": "https://github.com/brain-score/vision/tree/master/brainscore_vision/data/"
+                                        "geirhos2021",
+                     "extra_notes": "upstream's data; this benchmark only averages", "data_publicly_available": True},
+            "metric": {"type": "error_consistency", "reference": "Geirhos et al. 2020, NeurIPS", "public": True,
+                       "brainscore_link": "https://github.com/brain-score/vision/tree/master/brainscore_vision/"
+                                          "metrics/error_consistency",
+                       "extra_notes": "mean of the 17 ceiled scores; raw = mean raw, ceiling = mean ceiling, so "
+                                      "score != raw / ceiling"},
+        }),),
     sources=(Source("assemblies and images, downloaded by Brain-Score at first use", "https://www.brain-score.org",
                     "Geirhos et al. 2021, NeurIPS 34, arXiv:2106.07411"),),
 )

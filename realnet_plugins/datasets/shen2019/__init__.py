@@ -28,7 +28,30 @@ _ROI_OPTIONS = {
     "summary_window_ms": None,
     "detail_dims": ("subject", "roi", "region"),
 }
-_IMAGE_SETS = ("natural", "shape", "letter")
+_IMAGE_SETS = {"natural": 50, "shape": 40, "letter": 10}
+#: Brain-Score links are set by the Brain-Score team when the plugin is merged upstream.
+_LINK = None
+
+
+def _metadata(image_set: str, n_images: int) -> dict:
+    """Brain-Score metadata blocks of one image set's ROI RSA benchmark (facts of the real files)."""
+    return {
+        "stimulus_set": {"num_stimuli": n_images, "datatype": "image", "stimuli_subtype": {
+            "natural": "ImageNet photographs", "shape": "coloured geometric shapes", "letter": "alphabetical letters"}[
+            image_set], "total_size_mb": None, "brainscore_link": _LINK,
+            "extra_notes": "Shen et al. 2019 test stimuli; not redistributed"},
+        "data": {"benchmark_type": "neural", "task": "passive viewing (fixation)", "region": "V1,V2,V3,V4,LOC",
+                 "hemisphere": "both", "num_recording_sites": None, "duration_ms": 8000, "species": "human",
+                 "datatype": "fMRI", "num_subjects": 3,
+                 "pre_processing": "the release's preprocessed BData volumes; repetitions averaged per image; "
+                                   "RDM = 1 - Pearson r between voxel patterns per ROI",
+                 "brainscore_link": _LINK, "extra_notes": None, "data_publicly_available": True},
+        "metric": {"type": "rdm", "reference": "Spearman correlation of RDM upper triangles", "public": True,
+                   "brainscore_link": _LINK,
+                   "extra_notes": "max over model regions per ROI, mean over ROIs and subjects; inter-subject "
+                                  "ceiling (leave one subject out)"},
+    }
+
 
 DESCRIPTOR = DatasetDescriptor(
     name="shen2019",
@@ -40,8 +63,9 @@ DESCRIPTOR = DatasetDescriptor(
         identifier=f"Shen2019.{image_set}-rsa", version=ROI_RSA_VERSION,
         build="realnet_plugins.brainscore_bridge.benchmarks:RDMBenchmark",
         selection={"image_set": image_set}, options=_ROI_OPTIONS, parent="Shen2019",
-        description=f"fMRI ROI RSA on the {image_set} images (V1, V2, V3, V4, LOC; max over model regions)")
-        for image_set in _IMAGE_SETS),
+        description=f"fMRI ROI RSA on the {image_set} images (V1, V2, V3, V4, LOC; max over model regions)",
+        metadata=_metadata(image_set, n_images))
+        for image_set, n_images in _IMAGE_SETS.items()),
     bibtex=BIBTEX,
     sources=(
         Source("preprocessed fMRI (BData .h5) of the test sessions", "https://doi.org/10.6084/m9.figshare.7033577",

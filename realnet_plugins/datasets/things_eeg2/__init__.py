@@ -32,16 +32,43 @@ _TEMPORAL_OPTIONS = {
 }
 
 
+#: Brain-Score links are set by the Brain-Score team when the plugin is merged upstream.
+_LINK = None
+
+
+def _metadata(n_subjects: int, rdm_kind: str) -> dict:
+    """Brain-Score metadata blocks of a temporal RSA benchmark (facts of the real release)."""
+    return {
+        "stimulus_set": {"num_stimuli": 200, "datatype": "image", "stimuli_subtype": "THINGS object photographs",
+                         "total_size_mb": None, "brainscore_link": _LINK,
+                         "extra_notes": "the THINGS-EEG2 test images (200 concepts x 1 image); not redistributed"},
+        "data": {"benchmark_type": "neural", "task": "passive viewing, rapid serial visual presentation",
+                 "region": "occipito-parietal EEG", "hemisphere": "both", "num_recording_sites": 17,
+                 "duration_ms": 200, "species": "human", "datatype": "EEG", "num_subjects": n_subjects,
+                 "pre_processing": "the release's preprocessed EEG (MVNN-whitened), 17 O/P channels, 0-190 ms at "
+                                   "100 Hz, 80 trials per image; RDMs: " + _KIND_NOTES[rdm_kind],
+                 "brainscore_link": _LINK, "extra_notes": None, "data_publicly_available": True},
+        "metric": {"type": "rdm", "reference": "Spearman correlation of RDM upper triangles per time point",
+                   "public": True, "brainscore_link": _LINK,
+                   "extra_notes": "mean over V1/V2/V4/IT and 50-190 ms; ceiling: " + (
+                       "inter-subject (leave one subject out)" if n_subjects > 1 else "split-half, Spearman-Brown")},
+    }
+
+
+_KIND_NOTES = {"decoding": "pairwise linear-SVM decoding accuracy, 5-fold cross-validated"}
+
+
 def _temporal_rsa(rdm_kind: str, suffix: str, description: str) -> tuple[BenchmarkDescriptor, ...]:
     everyone = BenchmarkDescriptor(
         identifier=f"ThingsEEG2-temporal_rsa{suffix}", version=TEMPORAL_RSA_VERSION, build=_BRIDGE,
         selection={"subject": None, "rdm_kind": rdm_kind}, options=_TEMPORAL_OPTIONS, parent="ThingsEEG2",
         description=f"RSA of V1/V2/V4/IT RDMs with every subject's EEG {description} per 10 ms (0-190 ms); "
-                    "inter-subject ceiling")
+                    "inter-subject ceiling", metadata=_metadata(len(SUBJECTS), rdm_kind))
     single = tuple(BenchmarkDescriptor(
         identifier=f"ThingsEEG2.sub-{s:02d}-temporal_rsa{suffix}", version=TEMPORAL_RSA_VERSION, build=_BRIDGE,
         selection={"subject": s, "rdm_kind": rdm_kind}, options=_TEMPORAL_OPTIONS, parent="ThingsEEG2",
-        description=f"the same against subject {s} alone; split-half ceiling") for s in SUBJECTS)
+        description=f"the same against subject {s} alone; split-half ceiling", metadata=_metadata(1, rdm_kind))
+        for s in SUBJECTS)
     return (everyone,) + single
 
 
