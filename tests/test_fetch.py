@@ -503,6 +503,25 @@ def test_torchvision_prefix_is_checked(server, tmp_path, capsys, user_error_code
     assert files_under(dest) == []
 
 
+def test_land_file_checks_a_published_sha256_prefix(server, tmp_path):
+    from realnet_plugins.fetch import IntegrityError, land_file
+
+    body = b"weights " * 1000
+    sha256 = hashlib.sha256(body).hexdigest()
+    server.files["/models/w.pth"] = body
+    landed = land_file(f"{server.url}/models/w.pth", tmp_path / "a" / "w.pth", root=tmp_path,
+                       sha256_prefix=sha256[:8], progress=False)
+    assert (landed.sha256, landed.size, landed.downloaded) == (sha256, len(body), True)
+    again = land_file(f"{server.url}/models/w.pth", tmp_path / "a" / "w.pth", root=tmp_path,
+                      sha256_prefix=sha256[:8], progress=False)
+    assert not again.downloaded and len(server.requests_for("/models/w.pth")) == 1
+    wrong = "0" * 8 if not sha256.startswith("0" * 8) else "1" * 8
+    with pytest.raises(IntegrityError, match=f"does not start with {wrong}") as refused:
+        land_file(f"{server.url}/models/w.pth", tmp_path / "b" / "w.pth", root=tmp_path, sha256_prefix=wrong,
+                  progress=False)
+    assert refused.value.sha256 == sha256 and not (tmp_path / "b").exists()
+
+
 def test_a_broken_archive_leaves_nothing_unpacked(server, things_eeg2_release, tmp_path, capsys, monkeypatch,
                                                   user_error_code):
     broken = zipped({"sub-01/preprocessed_eeg_training.npy": b"x" * 4000})[:-30]

@@ -38,7 +38,7 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--subjects", metavar="LIST",
                    help="subjects, e.g. 1-10 or 1,3,5 (things-eeg2, realnet-weights: 1-10; shen2019: 1-3; "
                         "default: all)")
-    p.add_argument("--dest", type=Path, help="destination root (default: $REALNET_HOME/downloads)")
+    p.add_argument("--dest", type=Path, metavar="DIR", help="destination root (default: $REALNET_HOME/downloads)")
     p.add_argument("--mirror", default=os.environ.get("REALNET_MIRROR") or None, metavar="URL", help=_MIRROR_HELP)
     p.add_argument("--accept-sha256", action="append", default=[], metavar="HASH",
                    help="accept the refused file whose sha256 is HASH (as the refusal reported it) in place of its "
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                "accepted": f"matches {outcome.checked_against} (the published {item.published} did not)",
                "recorded": f"matches {outcome.checked_against}",
                "first-fetch": ("no full hash is published"
-                               + (f"; its sha256 starts with {item.sha256_prefix} as {item.published_from} says"
+                               + (f"; its sha256 starts with {item.sha256_prefix}, {item.published_from}"
                                   if item.sha256_prefix else "")
                                + f"; size and sha256 recorded on this first fetch in {report.record_path}, "
                                  "later fetches are checked against them")}[outcome.basis]

@@ -284,7 +284,8 @@ class ResumingDownloader:
                              f"--accept-sha256 {sha256}", sha256, received, f"{algorithm}:{digest}")
         if self.sha256_prefix is not None and not sha256.startswith(self.sha256_prefix):
             self._refuse(f"refused {self.label} from {url}: its sha256 {sha256} does not start with "
-                         f"{self.sha256_prefix}{where}; nothing was kept. If you trust this file, rerun with "
+                         f"{self.sha256_prefix}{', ' + self.expected_from if self.expected_from else ''}; nothing was "
+                         "kept. If you trust this file, rerun with "
                          f"--accept-sha256 {sha256}", sha256, received, f"sha256-prefix:{self.sha256_prefix}")
 
 

@@ -163,7 +163,7 @@ def _plan_resnet18(ctx: PlanContext) -> list[Item]:
     if match is None:
         raise DataFormatError(f"torchvision's ResNet18 file name {name!r} carries no sha256 prefix")
     return [Item(source="resnet18", path=name, url=url, published=None, sha256_prefix=match.group(1),
-                 published_from="the prefix torchvision's file name publishes, ResNet18_Weights.IMAGENET1K_V1",
+                 published_from="the prefix published in torchvision's file name, ResNet18_Weights.IMAGENET1K_V1.url",
                  target=name, action="import", identifier="realnet_base_resnet18")]
 
 
