@@ -63,6 +63,7 @@ setup(
         "xarray>=2022.3",
         "netCDF4>=1.6",
         "pandas>=1.5",
+        "pooch>=1.6",
     ],
     extras_require={
         "brainscore": ["brainscore-vision==2.4.2"],

@@ -18,6 +18,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "list": ("realnet_plugins.commands.models", "list the paper's model identifiers and which checkpoints exist"),
     "info": ("realnet_plugins.commands.models", "show a checkpoint's record (backbone, variant, metrics, sha256)"),
     "import-weights": ("realnet_plugins.commands.models", "import an ImageNet or published ReAlnet weight file"),
+    "fetch": ("realnet_plugins.commands.fetch", "download the paper's data and weights, hash-checked and resumable"),
     "extract": ("realnet_plugins.commands.models", "write layer features and predicted EEG for a folder of images"),
     "train": ("realnet_plugins.training.cli", "train a ReAlnet (one subject, one variant) on THINGS-EEG2"),
     "sweep": ("realnet_plugins.training.cli", "train every subject × variant of a list, resuming finished ones"),
