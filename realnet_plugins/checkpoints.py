@@ -41,6 +41,7 @@ import hashlib
 import io
 import logging
 import pickle
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +51,9 @@ import torch
 
 from realnet_plugins import __version__
 from realnet_plugins.architectures import ReAlnet, backbone_spec
+from realnet_plugins.checkpoint_files import require_torch_file
 from realnet_plugins.constants import DEFAULT_IMAGE_SIZE, EEG_CHANNELS, EEG_TIMES_S, IMAGENET_MEAN, IMAGENET_STD
-from realnet_plugins.errors import CheckpointError, MissingFileError
+from realnet_plugins.errors import CheckpointError, MissingFileError, OutputExistsError
 from realnet_plugins.identifiers import parse_identifier
 from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.storage import atomic_write, sha256_file
@@ -153,11 +155,12 @@ def save_checkpoint(model: ReAlnet, meta: CheckpointMeta, path: str | Path, *, o
     """Write ``model`` and ``meta`` atomically to ``path`` (+ ``.sha256`` sidecar); return the file's sha256.
 
     Raises:
-        FileExistsError: when ``path`` exists and ``overwrite`` is False.
+        OutputExistsError: (a ``FileExistsError``) when ``path`` exists and ``overwrite`` is False.
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+        raise OutputExistsError(f"a checkpoint exists already at {path}; pass overwrite=True (CLI: --overwrite) to "
+                                "replace it")
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     meta.backbone = model.backbone_name
     meta.image_size = model.image_size
@@ -177,27 +180,37 @@ def save_checkpoint(model: ReAlnet, meta: CheckpointMeta, path: str | Path, *, o
     return digest
 
 
+def _refused_global(error: Exception) -> str:
+    """The object a refused pickle asked for, as torch names it (``numpy.core.multiarray._reconstruct``)."""
+    found = re.search(r"unsupported global:? (?:GLOBAL )?(\S+)", str(error), re.IGNORECASE)
+    return found[1] if found else "an object outside the allowed set"
+
+
 def safe_torch_load(path: str | Path) -> Any:
     """``torch.load(path, weights_only=True)`` with every failure turned into a :class:`CheckpointError`.
 
-    A pickle that asks for anything beyond tensors and plain containers is refused unexecuted;
-    truncated or non-torch files are refused with the reason.
+    A file that cannot be a torch checkpoint (text, an empty file, a truncated or foreign zip, a plain
+    pickle, ...) is refused before torch reads it, saying what it looks like. A pickle that asks for
+    anything beyond tensors and plain containers is refused unexecuted; truncated files are refused
+    with the reason.
     """
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(f"checkpoint file not found: {path}")
+    require_torch_file(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         raise CheckpointError(
-            f"{path} was refused: it asks to build objects other than tensors and plain containers, so it was not "
-            f"loaded and nothing in it was run ({str(e).splitlines()[0]}). Use a checkpoint from a trusted source."
+            f"{path} was refused: it asks to build objects other than tensors and plain containers "
+            f"({_refused_global(e)}), so it was not loaded and nothing in it was run. Use a checkpoint from a "
+            "trusted source, saved as a plain dict of tensors."
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, IndexError, KeyError, TypeError,
             AttributeError) as e:
         raise CheckpointError(
             f"{path} is not a readable torch checkpoint (truncated or corrupt?): {type(e).__name__}: "
-            f"{str(e).splitlines()[0] if str(e) else ''}. Re-download or re-create it."
+            f"{str(e).splitlines()[0].rstrip('.') if str(e) else ''}. Re-download or re-create it."
         ) from None
 
 
@@ -300,7 +313,8 @@ def load_checkpoint(path_or_identifier: str | Path, *, verify: bool = True) -> L
         CheckpointError: a corrupt, tampered or foreign file.
     """
     text = str(path_or_identifier)
-    is_path = isinstance(path_or_identifier, Path) or text.endswith((".pt", ".pth")) or "/" in text
+    is_path = (isinstance(path_or_identifier, Path) or text.endswith((".pt", ".pth")) or "/" in text
+               or Path(text).is_file())
     if is_path:
         path = Path(path_or_identifier)
         if not path.is_file():

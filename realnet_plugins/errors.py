@@ -19,6 +19,10 @@ class MissingFileError(RealnetError, FileNotFoundError):
     """A file the operation needs is not where it should be."""
 
 
+class OutputExistsError(RealnetError, FileExistsError):
+    """An output exists already and replacing it was not asked for."""
+
+
 class CheckpointError(RealnetError, ValueError):
     """A checkpoint is corrupt, foreign, tampered with, or does not fit the architecture."""
 

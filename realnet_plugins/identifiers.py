@@ -4,10 +4,12 @@ See DESIGN.md. One identifier = one checkpoint file ``$REALNET_HOME/checkpoints/
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
 from realnet_plugins.constants import SUBJECTS
+from realnet_plugins.errors import UsageError
 
 #: Training variants (SPEC.md, Variants). ``base`` marks an unaligned, imported ImageNet backbone.
 VARIANTS: tuple[str, ...] = (
@@ -64,7 +66,8 @@ def parse_identifier(identifier: str) -> ModelSpec:
     """The :class:`ModelSpec` of a paper identifier, e.g. ``'realnet_r_s03'``.
 
     Raises:
-        ValueError: for an unknown identifier, listing the valid forms.
+        UsageError: (a ``ValueError``) for an unknown identifier, naming the closest valid ones and the
+            valid forms.
     """
     if identifier in _SINGLE:
         return _SINGLE[identifier]
@@ -72,9 +75,12 @@ def parse_identifier(identifier: str) -> ModelSpec:
     if m and m["stem"] in _SUBJECT_FAMILIES and int(m["subject"]) in SUBJECTS:
         backbone, variant, beta = _SUBJECT_FAMILIES[m["stem"]]
         return ModelSpec(identifier, backbone, variant, int(m["subject"]), beta)
-    raise ValueError(
-        f"unknown ReAlnet identifier {identifier!r}; expected <family>_sNN with NN in 01..10 and family one of "
-        f"{sorted(_SUBJECT_FAMILIES)}, or one of {sorted(_SINGLE)}"
+    close = difflib.get_close_matches(str(identifier), all_identifiers(), n=3, cutoff=0.6)
+    raise UsageError(
+        f"unknown ReAlnet identifier {identifier!r}"
+        + (f" (did you mean {' or '.join(close)}?)" if close else "")
+        + f"; expected <family>_sNN with NN in 01..10 and family one of {sorted(_SUBJECT_FAMILIES)}, "
+        f"or one of {sorted(_SINGLE)}; `realnet list` shows them all"
     )
 
 

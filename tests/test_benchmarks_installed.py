@@ -188,7 +188,7 @@ def test_realnet_score_command_scores_through_brainscore_once_then_reads_the_sto
     assert written["score"][0] == pytest.approx(result["direct"], rel=1e-9)
     assert len(list((packaged / "scores" / "Shen2019.natural-rsa").glob("realnet_s01--*.json"))) == 1
     # identifiers no installed plugin registers are refused with the closest ones, not Brain-Score's bare assertion
-    assert result["typos"] == [1, 1]
+    assert result["typos"] == [2, 2]
     assert ("'Shen2019.natrual-rsa' is not a Brain-Score benchmark identifier of this installation" in res.stderr
             and "did you mean Shen2019.natural-rsa" in res.stderr)
     assert "'realnet_s1' is not a Brain-Score model identifier" in res.stderr and "realnet_s01" in res.stderr

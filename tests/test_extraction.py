@@ -90,7 +90,7 @@ def test_cli_every_verb_has_help(capsys):
 
 
 def test_cli_reports_missing_checkpoint_as_an_error_not_a_traceback(capsys):
-    assert main(["info", "realnet_s05"]) == 1
+    assert main(["info", "realnet_s05"]) == 2
     err = capsys.readouterr().err
     assert "realnet info: error: no checkpoint for 'realnet_s05'" in err
 

@@ -37,16 +37,16 @@ def test_train_command_writes_a_checkpoint_and_refuses_to_overwrite_it(release, 
     assert str(path) in capsys.readouterr().out
     meta = load_checkpoint(path).meta
     assert (meta.variant, meta.subject, meta.training["steps"]) == ("no_contrastive", 2, 1)
-    assert main(["train", "--release", release, "--subject", "2", "--variant", "no_contrastive", *TINY]) == 1
+    assert main(["train", "--release", release, "--subject", "2", "--variant", "no_contrastive", *TINY]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert main(["train", "--release", release, "--subject", "2", "--variant", "no_contrastive", "--overwrite",
                  *TINY]) == 0
 
 
 def test_train_command_reports_invalid_requests(release, capsys):
-    assert main(["train", "--release", release, "--variant", "across_subject", "--subject", "1", *TINY]) == 1
+    assert main(["train", "--release", release, "--variant", "across_subject", "--subject", "1", *TINY]) == 2
     assert "pools every subject" in capsys.readouterr().err
-    assert main(["train", "--release", release, "--subject", "5", *TINY]) == 1
+    assert main(["train", "--release", release, "--subject", "5", *TINY]) == 2
     assert "subject 5 is not in the release" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--release", release, "--subject", "1", "--variant", "shuffled"])

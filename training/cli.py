@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from realnet_plugins.datasets.things_eeg2.reader import NORMALISATION_MODES, ThingsEEG2Release
-from realnet_plugins.errors import RealnetError
-from realnet_plugins.identifiers import VARIANTS
-from realnet_plugins.training.loop import (
+from realnet_plugins.commands.argtypes import existing_folder, output_file, positive_int
+from realnet_plugins.commands.options import (
+    BACKBONES,
+    COMPILE_MODES,
+    NORMALISATION_MODES,
     SELECTIONS,
-    RunsFailedError,
-    TrainConfig,
-    default_checkpoint_path,
-    train,
-    train_many,
-    train_parallel,
+    TRAIN_DEFAULTS,
+    VARIANTS,
 )
-from realnet_plugins.training.step import COMPILE_MODES
+from realnet_plugins.errors import RealnetError
+
+if TYPE_CHECKING:
+    from realnet_plugins.training.loop import TrainConfig
 
 __all__ = ["configure", "run", "parse_subjects", "parse_sweep_variants"]
 
@@ -38,20 +38,20 @@ _BETA_TOKEN = re.compile(r"^beta(?P<value>\d+(\.\d+)?)$")
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = TrainConfig(release="")
-    parser.add_argument("--release", required=True,
+    defaults = argparse.Namespace(**TRAIN_DEFAULTS)
+    parser.add_argument("--release", required=True, type=existing_folder("the THINGS-EEG2 release folder"),
                         help="folder of the THINGS-EEG2 release (preprocessed_data/, image_set/)")
-    parser.add_argument("--backbone", default=defaults.backbone, choices=("cornet_s", "resnet18"),
+    parser.add_argument("--backbone", default=defaults.backbone, choices=BACKBONES,
                         help="default: %(default)s")
     parser.add_argument("--init-weights", metavar="FILE|ID",
                         help="ImageNet weight file (cornet_s-1d3f7974.pth, resnet18-f37072fd.pth), a published ReAlnet "
                              "file, a realnet checkpoint or an identifier such as realnet_base_cornet_s; "
                              "without it the backbone is random (tests and demos only)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
+    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs, help="default: %(default)s")
+    parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="default: %(default)s")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
-    parser.add_argument("--image-size", type=int, default=defaults.image_size,
+    parser.add_argument("--image-size", type=positive_int, default=defaults.image_size,
                         help="input side in px (default: %(default)s)")
     parser.add_argument("--normalisation", default=defaults.normalisation, choices=NORMALISATION_MODES,
                         help="EEG z-scoring per subject: one scalar mean/std, or per channel x time "
@@ -72,8 +72,8 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch.compile mode (default: %(default)s). On a GPU: reduce-overhead = CUDA graphs "
                              "(the measured fast path); max-autotune = CUDA graphs + kernels benchmarked at the "
                              "first step (minutes of compiling)")
-    parser.add_argument("--max-steps", type=int, help="stop after this many steps (tests, benchmarks)")
-    parser.add_argument("--log-every", type=int, default=defaults.log_every,
+    parser.add_argument("--max-steps", type=positive_int, help="stop after this many steps (tests, benchmarks)")
+    parser.add_argument("--log-every", type=positive_int, default=defaults.log_every,
                         help="steps per log line (default: %(default)s)")
     parser.add_argument("--checkpoint-every-steps", type=int, default=defaults.checkpoint_every_steps,
                         help="also save the resume state every N steps (default: off)")
@@ -90,7 +90,7 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("--subject", type=int, help="THINGS-EEG2 subject (not with --variant across_subject)")
         parser.add_argument("--variant", default="realnet", choices=VARIANTS, help="default: %(default)s")
         parser.add_argument("--beta", type=float, help="weight of the EEG loss (default 100; beta0 variant: 0)")
-        parser.add_argument("--out", type=Path,
+        parser.add_argument("--out", type=output_file(".pt", ".pth", what="a checkpoint file"),
                             help="checkpoint path (default: $REALNET_HOME/checkpoints/<identifier>.pt)")
         parser.add_argument("--run-name",
                             help="run folder name under $REALNET_HOME/runs (default: the checkpoint's stem)")
@@ -150,6 +150,8 @@ def parse_sweep_variants(text: str) -> list[tuple[str, float | None]]:
 
 def _config(args: argparse.Namespace, *, subject: int | None, variant: str, beta: float | None,
             run_name: str | None = None) -> TrainConfig:
+    from realnet_plugins.training.loop import TrainConfig
+
     return TrainConfig(
         release=args.release, subject=subject, variant=variant, backbone=args.backbone, beta=beta,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, image_size=args.image_size,
@@ -163,6 +165,9 @@ def _config(args: argparse.Namespace, *, subject: int | None, variant: str, beta
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from realnet_plugins.datasets.things_eeg2.reader import ThingsEEG2Release
+    from realnet_plugins.training.loop import default_checkpoint_path, train_many
+
     if args.concurrent < 1 or args.processes < 1:
         raise ValueError(f"--concurrent and --processes must be at least 1, got {args.concurrent} and {args.processes}")
     if args.concurrent > 1 and args.processes > 1:
@@ -198,6 +203,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _sweep_in_processes(pending: list[TrainConfig], args: argparse.Namespace) -> int:
     """Train the pending runs with ``args.processes`` worker processes; report every trained checkpoint."""
+    from realnet_plugins.training.loop import RunsFailedError, train_parallel
+
     try:
         trained = train_parallel(pending, processes=args.processes, overwrite=args.overwrite,
                                  progress=not args.no_progress)
@@ -212,6 +219,11 @@ def _sweep_in_processes(pending: list[TrainConfig], args: argparse.Namespace) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run ``realnet train`` or ``realnet sweep``; return the exit status."""
+    from realnet_plugins.commands.checks import torch_device
+    from realnet_plugins.training.loop import train
+
+    if args.device is not None:
+        torch_device(args.device)
     try:
         if args.verb == "sweep":
             return _sweep(args)

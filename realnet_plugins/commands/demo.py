@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from realnet_plugins.commands.argtypes import output_folder
+
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
     p.description = (
@@ -15,7 +17,8 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
         "ThingsEEG2.sub-01-temporal_rsa and Shen2019.natural-rsa, and write a table and a figure. Runs in its own "
         "$REALNET_HOME (DIR/home), never the user's. A few minutes on 2 CPU cores; needs a regular `pip install .`."
     )
-    p.add_argument("--out", type=Path, default=Path("realnet-demo"), help="demo folder (default: ./realnet-demo)")
+    p.add_argument("--out", type=output_folder("a demo folder"), default=Path("realnet-demo"),
+                   help="demo folder (default: ./realnet-demo)")
     p.add_argument("--quick", action="store_true", help="two EEG subjects and one training epoch (about half the time)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--no-report", action="store_true", help="skip `realnet report` on the demo's models")

@@ -5,7 +5,12 @@ import argparse
 import json
 from pathlib import Path
 
+from realnet_plugins.commands.argtypes import existing_file, existing_folder, output_file, positive_int
+from realnet_plugins.errors import OutputExistsError
 from realnet_plugins.paths import checkpoints_dir
+
+#: Output formats of ``realnet extract --out``: suffix → what is written.
+EXTRACT_FORMATS = {".nc": "netCDF", ".npz": "numpy .npz"}
 
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
@@ -15,18 +20,21 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
         p.add_argument("model", help="identifier (e.g. realnet_s01) or checkpoint path")
         p.add_argument("--json", action="store_true", help="print the whole record as JSON")
     elif verb == "import-weights":
-        p.add_argument("file", type=Path,
+        p.add_argument("file", type=existing_file("a weight file"),
                        help="cornet_s-1d3f7974.pth, resnet18-f37072fd.pth or ReAlnetNN_best_model_params.pt")
         p.add_argument("--as", dest="identifier", required=True,
                        help="target identifier: realnet_base_cornet_s, realnet_base_resnet18, "
                             "or realnet_sNN for published files")
-        p.add_argument("--out", type=Path, help="write here instead of $REALNET_HOME/checkpoints/<identifier>.pt")
+        p.add_argument("--out", type=output_file(".pt", ".pth", what="a checkpoint file"),
+                       help="write here instead of $REALNET_HOME/checkpoints/<identifier>.pt")
         p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     elif verb == "extract":
         p.add_argument("--model", required=True, help="identifier or checkpoint path")
-        p.add_argument("--images", required=True, type=Path, help="folder of images (searched recursively)")
-        p.add_argument("--out", required=True, type=Path, help="output file: .nc (netCDF) or .npz")
-        p.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default 32)")
+        p.add_argument("--images", required=True, type=existing_folder("a folder of images"),
+                       help="folder of images (searched recursively)")
+        p.add_argument("--out", required=True, type=output_file(*EXTRACT_FORMATS, what="a features file"),
+                       help="output file: " + " or ".join(f"{k} ({v})" for k, v in EXTRACT_FORMATS.items()))
+        p.add_argument("--batch-size", type=positive_int, default=32, help="images per forward pass (default 32)")
         p.add_argument("--device", default="cpu", help="torch device (default cpu)")
 
 
@@ -50,7 +58,19 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_model(text: str) -> None:
+    """Refuse a typo'd identifier, or a file that is no torch checkpoint, before torch is imported (at once)."""
+    from realnet_plugins.checkpoint_files import require_torch_file
+    from realnet_plugins.identifiers import parse_identifier
+
+    if Path(text).is_file():
+        require_torch_file(text)
+    elif "/" not in text and not text.endswith((".pt", ".pth")):
+        parse_identifier(text)
+
+
 def _info(args: argparse.Namespace) -> int:
+    _check_model(args.model)
     from realnet_plugins.checkpoints import load_checkpoint
 
     loaded = load_checkpoint(args.model)
@@ -70,6 +90,15 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from realnet_plugins.checkpoint_files import require_torch_file
+    from realnet_plugins.identifiers import parse_identifier
+
+    parse_identifier(args.identifier)
+    target = args.out if args.out is not None else checkpoints_dir() / f"{args.identifier}.pt"
+    if target.exists() and not args.overwrite:
+        raise OutputExistsError(f"a checkpoint exists already at {target}; pass --overwrite to replace it "
+                                "(or --out FILE to write elsewhere)")
+    require_torch_file(args.file)
     from realnet_plugins.importers import import_weights
 
     path = import_weights(args.file, args.identifier, overwrite=args.overwrite, out=args.out)
@@ -78,12 +107,15 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
+    _check_model(args.model)
+    from realnet_plugins.commands.checks import torch_device
     from realnet_plugins.extraction import extract, list_images, load_realnet
 
-    net = load_realnet(args.model, device=args.device)
+    device = torch_device(args.device)
     files = list_images(args.images)
+    net = load_realnet(args.model, device=device)
     result = extract(net, files, batch_size=args.batch_size, names=[str(f.relative_to(args.images)) for f in files])
-    if args.out.suffix == ".npz":
+    if args.out.suffix.lower() == ".npz":
         result.to_npz(args.out)
     else:
         result.to_netcdf(args.out)

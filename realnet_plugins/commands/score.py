@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from realnet_plugins.commands.argtypes import output_file
+from realnet_plugins.commands.options import PAPER_NEURAL_BENCHMARKS
 
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
-    from realnet_plugins.report.scores import PAPER_NEURAL_BENCHMARKS
-
     p.description = (
         "Score models on benchmarks with brainscore_vision.score, in this process. Each (model, checkpoint, "
         "benchmark, packaged data) is scored once: scores are kept under $REALNET_HOME/scores, keyed by the "
@@ -24,7 +24,8 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--benchmarks", nargs="+", default=list(PAPER_NEURAL_BENCHMARKS), metavar="ID",
                    help="benchmark identifiers, e.g. ThingsEEG2.sub-01-temporal_rsa Geirhos2021-error_consistency "
                         "(default: the paper's neural ones, " + " ".join(PAPER_NEURAL_BENCHMARKS) + ")")
-    p.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--csv", type=output_file(".csv", what="a CSV file"), metavar="FILE",
+                   help="also write the table as CSV")
     p.add_argument("--keep-going", action="store_true",
                    help="record a failing score and go on (default: stop at the first failure; scores finished "
                         "before it are kept)")
@@ -33,9 +34,11 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from realnet_plugins.commands.checks import refuse_unknown_models
     from realnet_plugins.report.scores import score_table
     from realnet_plugins.storage import atomic_write
 
+    refuse_unknown_models(args.models)
     result = score_table(args.models, args.benchmarks, keep_going=args.keep_going, retry_failed=args.retry_failed,
                          progress=False if args.quiet else None)
     for note in result.notes:
