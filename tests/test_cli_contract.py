@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -44,7 +45,9 @@ def assert_user_error(verb: str, code: int, err: str, *expected: str) -> str:
     assert code == 2, f"exit status {code}, stderr: {err}"
     assert len(lines) == 1, f"expected one stderr line, found {len(lines)}:\n{err}"
     assert "Traceback" not in err and "weights_only" not in err
-    assert lines[0].startswith(f"realnet {verb}: error: ") if verb else lines[0].startswith("realnet: error: ")
+    # a subcommand's errors name it too: "realnet package things-eeg2: error: ..."
+    assert re.match(rf"realnet {re.escape(verb)}( [\w-]+)?: error: ", lines[0]) if verb else \
+        lines[0].startswith("realnet: error: ")
     for text in expected:
         assert text in lines[0], f"{text!r} not in {lines[0]!r}"
     return lines[0]
@@ -71,24 +74,42 @@ def _bad_value(action: argparse.Action) -> str | None:
     return None
 
 
+def _parsers(verb: str) -> list[tuple[list[str], argparse.ArgumentParser]]:
+    """The verb's parser and its subcommands' parsers (``realnet package things-eeg2``), with their argv prefix."""
+    found = [([verb], _verb_parser(verb))]
+    for action in _verb_parser(verb)._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found += [([verb, name], child) for name, child in action.choices.items()]
+    return found
+
+
 def _invalid_value_cases() -> list[tuple[str, list[str], str]]:
-    """(verb, argv, option name) for every option of every verb with a refusable value; positionals: the first."""
+    """(verb, argv, option name) for every option of every verb (and subcommand) with a refusable value;
+    positionals: the first."""
     cases = []
     for verb in VERBS:
         if verb not in build_parser([verb]).verb_parsers:
             continue  # not part of this installation
-        first_positional = True
-        for action in _user_actions(verb):
-            if not action.option_strings and not first_positional:
-                continue
-            value = _bad_value(action) if action.nargs != 0 else None
-            if not action.option_strings:
-                first_positional = False
-            if value is None:
-                continue
-            argv = [verb, action.option_strings[-1], value] if action.option_strings else [verb, value]
-            cases.append((verb, argv, action.option_strings[-1] if action.option_strings else action.dest))
+        for prefix, parser in _parsers(verb):
+            first_positional = True
+            for action in parser._actions:
+                if isinstance(action, argparse._HelpAction):
+                    continue
+                if not action.option_strings and not first_positional:
+                    continue
+                value = _bad_value(action) if action.nargs != 0 else None
+                if not action.option_strings:
+                    first_positional = False
+                if value is None:
+                    continue
+                argv = prefix + ([action.option_strings[-1], value] if action.option_strings else [value])
+                name = action.option_strings[-1] if action.option_strings else (action.metavar or action.dest)
+                cases.append((verb, argv, name))
     return cases
+
+
+#: Verbs that answer a missing argument with their own message instead of argparse's.
+OWN_MISSING_ARGUMENT_MESSAGES = {"fetch": "name what to fetch: one or more of"}
 
 
 def _verbs_with_required_arguments() -> list[str]:
@@ -110,7 +131,8 @@ def test_an_unknown_option_is_one_line_and_exit_2(verb, capsys):
 @pytest.mark.parametrize("verb", _verbs_with_required_arguments())
 def test_a_missing_required_argument_is_one_line_and_exit_2(verb, capsys):
     code, _, err = run_cli([verb], capsys)
-    assert_user_error(verb, code, err, "the following arguments are required")
+    # a verb may check its own arguments first and say more than argparse would
+    assert_user_error(verb, code, err, OWN_MISSING_ARGUMENT_MESSAGES.get(verb, "the following arguments are required"))
 
 
 @pytest.mark.parametrize("verb, argv, option", _invalid_value_cases(), ids=lambda x: x if isinstance(x, str) else "")
@@ -125,7 +147,7 @@ def test_the_generic_cases_reach_the_typed_options():
     covered = {(verb, option) for verb, _, option in _invalid_value_cases()}
     assert {("extract", "--out"), ("extract", "--images"), ("extract", "--batch-size"), ("import-weights", "file"),
             ("train", "--release"), ("train", "--epochs"), ("train", "--variant"), ("sweep", "--compile"),
-            ("package", "dataset"), ("package", "--backend"), ("score", "--csv"), ("report", "--permutations"),
+            ("package", "DATASET"), ("package", "--backend"), ("score", "--csv"), ("report", "--permutations"),
             ("verify-paper", "--imagenet-val")} <= covered
 
 
@@ -414,6 +436,9 @@ def test_the_light_option_values_equal_their_owners():
     assert options.SELECTIONS == SELECTIONS
     assert options.COMPILE_MODES == COMPILE_MODES
     assert options.DECODING_BACKENDS == BACKENDS
+    from realnet_plugins.datasets.things_eeg2.packaging import PRESETS
+
+    assert options.DECODING_PRESETS == PRESETS
     assert options.PAPER_NEURAL_BENCHMARKS == PAPER_NEURAL_BENCHMARKS
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     assert options.TRAIN_DEFAULTS == {name: defaults[name] for name in options.TRAIN_DEFAULTS}

@@ -20,6 +20,9 @@ SELECTIONS: tuple[str, ...] = ("last", "validation")
 COMPILE_MODES: tuple[str, ...] = ("off", "default", "reduce-overhead", "max-autotune")
 #: RDM decoding back ends (owner: ``realnet_plugins.rsa.decoding.BACKENDS``).
 DECODING_BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "torch", "triton")
+#: Decoding presets of ``realnet package things-eeg2`` (owner:
+#: ``realnet_plugins.datasets.things_eeg2.packaging.PRESETS``).
+DECODING_PRESETS: tuple[str, ...] = ("paper", "neurora-1.x")
 #: What ``realnet score`` scores when no benchmark is named (owner:
 #: ``realnet_plugins.report.scores.PAPER_NEURAL_BENCHMARKS``).
 PAPER_NEURAL_BENCHMARKS: tuple[str, ...] = (

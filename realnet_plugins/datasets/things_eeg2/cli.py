@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-#: Decoding back ends (kept here so that ``--help`` needs no import of the engine; a test pins them).
-BACKEND_CHOICES: tuple[str, ...] = ("auto", "numba", "numpy", "torch", "triton")
-PRESET_CHOICES: tuple[str, ...] = ("paper", "neurora-1.x")
+from realnet_plugins.commands.options import DECODING_BACKENDS, DECODING_PRESETS
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -19,10 +17,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--source", type=Path, required=True, help="the release root (preprocessed_data/, image_set/)")
     p.add_argument("--subjects", type=int, nargs="+", metavar="N", help="subject numbers (default: every subject)")
-    p.add_argument("--preset", choices=PRESET_CHOICES, default="paper",
+    p.add_argument("--preset", choices=DECODING_PRESETS, default="paper",
                    help="decoding settings: paper = single trials, 5-fold linear SVM, no smoothing (default); "
                         "neurora-1.x = what the authors' NeuroRA 1.x ran")
-    p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
+    p.add_argument("--backend", choices=DECODING_BACKENDS, default="auto",
                    help="decoding back end: auto (default: the fused Triton kernel on a GPU when one is present, "
                         "else numba's compiled CPU kernels when numba is installed, else numpy), numba, numpy, "
                         "torch (batched; uses a GPU when present) or triton (GPU only)")
