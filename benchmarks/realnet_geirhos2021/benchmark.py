@@ -1,5 +1,5 @@
 """Factory of the Geirhos2021 mean benchmark plugin: a thin call into realnet_plugins."""
-from realnet_plugins.brainscore_bridge.benchmarks import Geirhos2021ErrorConsistencyMean
+from realnet_plugins.brainscore_bridge.geirhos2021 import Geirhos2021ErrorConsistencyMean
 
 
 def error_consistency_mean():
