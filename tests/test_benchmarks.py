@@ -16,10 +16,7 @@ from scipy.stats import spearmanr
 
 from realnet_plugins.brainscore_bridge.assemblies import load_assembly, load_stimulus_set
 from realnet_plugins.brainscore_bridge.benchmarks import ceiled_value, realnet_benchmark
-from realnet_plugins.brainscore_bridge.geirhos2021 import Geirhos2021ErrorConsistencyMean
 from realnet_plugins.constants import REGIONS
-from realnet_plugins.datasets import benchmark_descriptor
-from realnet_plugins.datasets.geirhos2021 import CONDITIONS as GEIRHOS2021_CONDITIONS
 from realnet_plugins.datasets.geirhos2021 import upstream_identifiers as geirhos2021_identifiers
 from realnet_plugins.datasets.shen2019.fixtures import write_shen2019_release
 from realnet_plugins.datasets.shen2019.packaging import Shen2019Package, package_shen2019
@@ -242,55 +239,8 @@ def test_bridge_wraps_packages_in_brainio_classes(packages, monkeypatch):
     assert list(load_stimulus_set("shen2019", image_set="letter")["stimulus_id"]) == list(shen["stimulus_id"].values)
 
 
-GEIRHOS_MEAN = benchmark_descriptor("Geirhos2021-error_consistency")
-
-
-class StubBenchmark:
-    def __init__(self, identifier: str, value: float, ceiling: float, error: Exception | None = None) -> None:
-        self.identifier, self.value, self._ceiling, self.error = identifier, value, ceiling, error
-        self.bibtex = "@article{geirhos2021partial}"
-
-    @property
-    def ceiling(self):
-        return Score(self._ceiling)
-
-    def __call__(self, candidate):
-        if self.error is not None:
-            raise self.error
-        score = Score(self.value)
-        score.attrs["raw"] = Score(self.value * self._ceiling)
-        score.attrs["ceiling"] = self.ceiling
-        return score
-
-
-def test_geirhos_mean_averages_the_17_upstream_error_consistency_scores():
-    values = {identifier: 0.05 * i for i, identifier in enumerate(geirhos2021_identifiers())}
-    loaded = []
-    benchmark = Geirhos2021ErrorConsistencyMean(
-        GEIRHOS_MEAN,
-        load=lambda identifier: loaded.append(identifier) or StubBenchmark(identifier, values[identifier], 0.4))
-    assert loaded == [], "sub-benchmarks load at first use"
-    score = benchmark(object())
-    assert len(loaded) == 17 == len(set(loaded)) == len(GEIRHOS2021_CONDITIONS)
-    assert float(score) == pytest.approx(np.mean(list(values.values())))
-    detail = score.attrs["detail"]
-    assert detail.dims == ("benchmark", "value")
-    assert dict(zip(detail["benchmark"].values, detail.sel(value="score").values)) == pytest.approx(values)
-    assert float(score.attrs["raw"]) == pytest.approx(np.mean(list(values.values())) * 0.4)
-    assert float(score.attrs["ceiling"]) == pytest.approx(0.4)
-    assert score.attrs["error"] == pytest.approx(np.std(list(values.values()), ddof=1) / np.sqrt(17))
-    assert float(benchmark.ceiling) == pytest.approx(0.4)
-    assert benchmark.identifier == "Geirhos2021-error_consistency"
-    pickle.dumps(score)
-
-
-def test_geirhos_mean_says_the_user_needs_brainscore_data_when_a_download_fails():
-    failure = Exception("Could not connect to the endpoint URL: assy_brendel_Geirhos2021_colour.nc")
-    benchmark = Geirhos2021ErrorConsistencyMean(
-        GEIRHOS_MEAN,
-        load=lambda identifier: StubBenchmark(identifier, 0.1, 0.4, error=failure if "colour" in identifier else None))
-    with pytest.raises(RealnetError, match=r"Geirhos2021colour-error_consistency.*endpoint URL.*BRAINIO_HOME"):
-        benchmark(object())
+# The Geirhos2021 mean benchmark runs upstream's real benchmarks on fixture data in
+# tests/test_geirhos2021_upstream.py.
 
 
 def test_geirhos_ids_are_the_upstream_registered_ones():

@@ -338,5 +338,5 @@ def geirhos2021_error_consistency_mean(descriptor: BenchmarkDescriptor, **kwargs
     """``Geirhos2021-error_consistency``: the mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks."""
     from realnet_plugins.brainscore_bridge.geirhos2021 import Geirhos2021ErrorConsistencyMean
 
-    return Geirhos2021ErrorConsistencyMean(descriptor, **kwargs)
+    return Geirhos2021ErrorConsistencyMean(descriptor=descriptor, **kwargs)
 

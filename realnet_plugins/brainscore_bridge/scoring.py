@@ -74,4 +74,13 @@ class BrainScoreScorer:
         from brainscore_vision import score
 
         check_registered("models", model_identifier)
-        return score(model_identifier, benchmark_identifier)
+        try:
+            return score(model_identifier, benchmark_identifier)
+        except Exception as error:
+            # upstream benchmarks whose data Brain-Score could not download or verify: one clear message
+            from realnet_plugins.brainscore_bridge.geirhos2021 import explain_data_failure
+
+            clear = explain_data_failure(benchmark_identifier, error)
+            if clear is None:
+                raise
+            raise clear from None

@@ -7,29 +7,40 @@ used it. The data stay in Brain-Score's storage (``$BRAINIO_HOME``), so there is
 """
 from realnet_plugins.datasets import BenchmarkDescriptor, DatasetDescriptor, Source
 
-#: The 17 upstream Geirhos2021 conditions with an error-consistency benchmark.
-CONDITIONS: tuple[str, ...] = (
-    "colour", "contrast", "cueconflict", "edge", "eidolonI", "eidolonII", "eidolonIII", "falsecolour",
-    "highpass", "lowpass", "phasescrambling", "powerequalisation", "rotation", "silhouette", "sketch",
-    "stylized", "uniformnoise",
+#: Upstream's 17 Geirhos2021 data sets with an error-consistency benchmark, in upstream's order and
+#: spelling (data ids ``Geirhos2021_<data set>``; benchmark ids drop the hyphens).
+DATASETS: tuple[str, ...] = (
+    "colour", "contrast", "cue-conflict", "edge", "eidolonI", "eidolonII", "eidolonIII", "false-colour",
+    "high-pass", "low-pass", "phase-scrambling", "power-equalisation", "rotation", "silhouette", "sketch",
+    "stylized", "uniform-noise",
 )
 #: Version of the mean benchmark (2: score = mean ceiled, raw = mean raw, ceiling = mean ceiling, error = SEM).
 MEAN_VERSION = 2
+BIBTEX = """@inproceedings{geirhos2021partial,
+  title={Partial success in closing the gap between human and machine vision},
+  author={Geirhos, Robert and Narayanappa, Kantharaju and Mitzkus, Benjamin and Thieringer, Tizian and Bethge, Matthias and Wichmann, Felix A. and Brendel, Wieland},
+  booktitle={Advances in Neural Information Processing Systems},
+  volume={34},
+  pages={23885--23899},
+  year={2021},
+  url={https://openreview.net/forum?id=QkljT4mrfs}
+}"""  # noqa: E501
 
 
 def upstream_identifiers() -> list[str]:
-    """The 17 upstream ids ``Geirhos2021<condition>-error_consistency``, in :data:`CONDITIONS` order."""
-    return [f"Geirhos2021{condition}-error_consistency" for condition in CONDITIONS]
+    """The 17 upstream ids ``Geirhos2021<data set>-error_consistency``, in :data:`DATASETS` order."""
+    return [f"Geirhos2021{dataset.replace('-', '')}-error_consistency" for dataset in DATASETS]
 
 
 DESCRIPTOR = DatasetDescriptor(
     name="geirhos2021",
     title="Geirhos et al. 2021 out-of-distribution image classification (Brain-Score's 17 error-consistency sets)",
     brainscore_data=True,
+    bibtex=BIBTEX,
     benchmarks=(BenchmarkDescriptor(
         identifier="Geirhos2021-error_consistency", version=MEAN_VERSION,
         build="realnet_plugins.brainscore_bridge.benchmarks:geirhos2021_error_consistency_mean",
-        parent="Geirhos2021",
+        parent="behavior",
         description="mean of Brain-Score's 17 Geirhos2021 error-consistency benchmarks (the leaderboard's average)",
         metadata={
             "stimulus_set": {"num_stimuli": None, "datatype": "image", "stimuli_subtype": None, "total_size_mb": None,
