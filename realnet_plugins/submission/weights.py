@@ -130,11 +130,12 @@ def fetch_verified(url: str, destination: str | os.PathLike, expected: FileDiges
         log.info("downloading %s (%d bytes)", url, expected.size)
         found = _download(url, fd, expected.size, timeout)
         if found != expected:
+            what = (f"more than {expected.size} bytes" if found.size > expected.size else found.describe())
             raise CheckpointError(
-                f"{url} was refused and deleted, nothing was kept: expected {expected.describe()}; found "
-                f"{found.describe()}. The file at that URL is not the checkpoint this plugin was made for (a "
-                "wrong or damaged upload, or a changed file); upload the exact file named in the plugin's "
-                "README.md, or regenerate the plugin with `realnet submission`."
+                f"{url} was refused and deleted, nothing was kept: expected {expected.describe()}; found {what}. "
+                "The file at that URL is not the checkpoint this plugin was made for (a wrong or damaged upload, "
+                "or a changed file); upload the exact file named in the plugin's README.md, or regenerate the "
+                "plugin with `realnet submission`."
             )
         os.replace(tmp, destination)
     finally:
