@@ -23,10 +23,10 @@ def _submission(*args: str) -> list[str]:
 
 
 def test_zip_holds_one_plugin_folder_with_literal_registrations_and_recorded_digests(realnet_home, tmp_path, capsys):
-    paths = {i: write_fixture_checkpoint(i, image_size=32, seed=n) for n, i in
-             enumerate(["realnet_s02", "realnet_s01", "realnet_base_resnet18"])}
+    paths = {i: write_fixture_checkpoint(i, image_size=32, seed=n) for n, i in   # ResNet18s: small files
+             enumerate(["realnet_r_s02", "realnet_r_s01", "realnet_base_resnet18"])}
     out = tmp_path / "sub.zip"
-    assert main(_submission("--models", "realnet_s*", "realnet_base_*", "--weights-url", URL + "/",
+    assert main(_submission("--models", "realnet_r_s*", "realnet_base_*", "--weights-url", URL + "/",
                             "--out", str(out))) == 0
     with zipfile.ZipFile(out) as z:
         names = z.namelist()
@@ -37,7 +37,7 @@ def test_zip_holds_one_plugin_folder_with_literal_registrations_and_recorded_dig
     assert {"__init__.py", "test.py", "model.py", "weights.json", "requirements.txt", "metadata.yml",
             "README.md"} <= set(read)
     assert not any(n.endswith(".pt") for n in names)  # the checkpoints are uploaded, not zipped
-    order = ["realnet_s01", "realnet_s02", "realnet_base_resnet18"]
+    order = ["realnet_r_s01", "realnet_r_s02", "realnet_base_resnet18"]
     registrations = [line for line in read["__init__.py"].splitlines() if "model_registry[" in line]
     assert registrations == [f"model_registry['{i}'] = lambda: get_model('{i}')" for i in order]
     weights = json.loads(read["weights.json"])
@@ -52,27 +52,27 @@ def test_zip_holds_one_plugin_folder_with_literal_registrations_and_recorded_dig
     assert not any("realnet_plugins" in line for text in read.values() for line in text.splitlines()
                    if line.lstrip().startswith(("import ", "from ")))
     printed = capsys.readouterr().out
-    assert str(paths["realnet_s01"]) in printed and f"{URL}/realnet_s01.pt" in printed
+    assert str(paths["realnet_r_s01"]) in printed and f"{URL}/realnet_r_s01.pt" in printed
 
     before = out.read_bytes()
-    assert main(_submission("--models", "realnet_s*", "realnet_base_*", "--weights-url", URL,
+    assert main(_submission("--models", "realnet_r_s*", "realnet_base_*", "--weights-url", URL,
                             "--out", str(out), "--overwrite")) == 0
     assert out.read_bytes() == before  # the same checkpoints give the same zip, byte for byte
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["--models", "realnet_s01", "--weights-url", "ftp://example.org/w"], "http(s) address of the folder"),
-    (["--models", "realnet_s01", "--weights-url", "example.org/w"], "http(s) address of the folder"),
-    (["--models", "realnet_s01", "--weights-url", URL, "--out-name"], None),
+    (["--models", "realnet_r_s01", "--weights-url", "ftp://example.org/w"], "http(s) address of the folder"),
+    (["--models", "realnet_r_s01", "--weights-url", "example.org/w"], "http(s) address of the folder"),
+    (["--models", "realnet_r_s01", "--weights-url", URL, "--out-name"], None),
     (["--models", "nosuch*", "--weights-url", URL], "'nosuch*' matches no ReAlnet identifier"),
     (["--models", "realnet_r_s03", "--weights-url", URL], "no checkpoint for 'realnet_r_s03'"),
     (["--models", "realnet_nomse_s*", "--weights-url", URL], "none has a checkpoint under"),
-    (["--models", "realnet_s01", "--weights-url", URL, "--plugin-name", "realnet"], "exists already in Brain-Score"),
-    (["--models", "realnet_s01", "--weights-url", URL, "--plugin-name", "ReAlnet"], "lower-case letters"),
-    (["--models", "realnet_s01", "--weights-url", URL, "--plugin-name", "realnet_cornet"], "exists already"),
+    (["--models", "realnet_r_s01", "--weights-url", URL, "--plugin-name", "realnet"], "exists already in Brain-Score"),
+    (["--models", "realnet_r_s01", "--weights-url", URL, "--plugin-name", "ReAlnet"], "lower-case letters"),
+    (["--models", "realnet_r_s01", "--weights-url", URL, "--plugin-name", "realnet_cornet"], "exists already"),
 ])
 def test_user_mistakes_are_one_line_and_exit_2(realnet_home, tmp_path, capsys, args, expected):
-    write_fixture_checkpoint("realnet_s01", image_size=32, seed=1)
+    write_fixture_checkpoint("realnet_r_s01", image_size=32, seed=1)
     out = tmp_path / "sub.zip"
     if "--out-name" in args:
         args = [a for a in args if a != "--out-name"] + ["--out", str(tmp_path / "sub.tar")]
@@ -87,22 +87,22 @@ def test_user_mistakes_are_one_line_and_exit_2(realnet_home, tmp_path, capsys, a
 
 
 def test_existing_output_is_kept_without_overwrite(realnet_home, tmp_path, capsys):
-    write_fixture_checkpoint("realnet_s01", image_size=32, seed=1)
+    write_fixture_checkpoint("realnet_r_s01", image_size=32, seed=1)
     out = tmp_path / "sub.zip"
     out.write_bytes(b"earlier work")
-    code = main(_submission("--models", "realnet_s01", "--weights-url", URL, "--out", str(out)))
+    code = main(_submission("--models", "realnet_r_s01", "--weights-url", URL, "--out", str(out)))
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--overwrite" in err
     assert out.read_bytes() == b"earlier work"
 
 
 def test_a_damaged_checkpoint_is_refused_before_anything_is_written(realnet_home, tmp_path, capsys):
-    path = write_fixture_checkpoint("realnet_s01", image_size=32, seed=1)
+    path = write_fixture_checkpoint("realnet_r_s01", image_size=32, seed=1)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     out = tmp_path / "sub.zip"
-    code = main(_submission("--models", "realnet_s01", "--weights-url", URL, "--out", str(out)))
+    code = main(_submission("--models", "realnet_r_s01", "--weights-url", URL, "--out", str(out)))
     err = capsys.readouterr().err
     assert code == 2 and "sha256" in err and "Traceback" not in err
     assert not out.exists()

@@ -84,7 +84,7 @@ def test_generated_networks_have_the_same_tensors_and_give_bit_identical_outputs
 
 
 def test_generated_checkpoint_reader_and_preprocessing_match_the_package(generated, tmp_path):
-    path = write_fixture_checkpoint("realnet_s03", image_size=32, seed=3, path=tmp_path / "s03.pt")
+    path = write_fixture_checkpoint("realnet_r_s03", image_size=32, seed=3, path=tmp_path / "r_s03.pt")
     package, carried = load_checkpoint(path), _load("checkpoints").load_checkpoint(path)
     assert carried.meta.to_dict() == package.meta.to_dict() and carried.sha256 == package.sha256
     assert all(torch.equal(a, b) for a, b in zip(carried.model.state_dict().values(),
