@@ -186,18 +186,33 @@ class ModelFacts:
         image_size: input side in px (of the checkpoint; 224 for the paper's models).
         has_eeg_head: whether the checkpoint carries the EEG head.
         checkpoint: ``"<file> (sha256 <hex>)"`` when a real checkpoint is described, else None.
+        source: the checkpoint's ``meta.source`` (``"trained"``, ``"imported:<kind>:<sha256>"`` ...), if any.
+        package_version: the realnet-plugins version that wrote the checkpoint, if known.
     """
 
     identifier: str
     image_size: int = DEFAULT_IMAGE_SIZE
     has_eeg_head: bool | None = None
     checkpoint: str | None = None
+    source: str | None = None
+    package_version: str | None = None
 
     @property
     def counts(self) -> NetworkCounts:
         spec = parse_identifier(self.identifier)
         head = spec.has_eeg_head if self.has_eeg_head is None else self.has_eeg_head
         return network_counts(spec.backbone, self.image_size, head)
+
+
+def _weights_provider(source: str, package_version: str | None) -> str:
+    """Who made the weights, from a checkpoint's ``meta.source``."""
+    version = f" {package_version}" if package_version else ""
+    if source == "trained":
+        return f"trained with realnet-plugins{version}"
+    if source.startswith("imported:"):
+        _, kind, digest = (source.split(":", 2) + ["", ""])[:3]
+        return f"imported with realnet-plugins{version} from a {kind} weights file (sha256 {digest})"
+    return f"realnet-plugins{version} ({source})"
 
 
 def v2_entry(facts: ModelFacts, *, brainscore_link: str | None) -> dict[str, Any]:
@@ -222,19 +237,19 @@ def v2_entry(facts: ModelFacts, *, brainscore_link: str | None) -> dict[str, Any
             "training_datasets": [{"identifier": "imagenet-1k", "name": "ImageNet-1k (ILSVRC-2012)",
                                    "role": "pretraining" if spec.variant != "base" else "training"}],
         },
-        "provenance": {"weights_provider": f"trained with realnet-plugins {__version__}"},
     }
     if spec.variant != "base":
         who = f"subject {spec.subject:02d}" if spec.subject else "subjects 01-10 pooled"
         entry["data"]["training_datasets"].append(
             {"identifier": "other", "name": f"THINGS-EEG2 (Gifford et al. 2022), {who}", "role": "fine_tuning"})
         entry["lineage"] = {"base_models": [{"name": backbone.base_model, "relationship": "fine_tuned_from"}]}
-    if facts.checkpoint:
-        entry["provenance"]["checkpoint"] = facts.checkpoint
-    if brainscore_link:
-        entry["provenance"]["source_url"] = brainscore_link
+    provenance = {"weights_provider": _weights_provider(facts.source, facts.package_version) if facts.source else None,
+                  "checkpoint": facts.checkpoint, "source_url": brainscore_link}
+    provenance = {key: value for key, value in provenance.items() if value}
+    if provenance:
+        entry["provenance"] = provenance
     computed = ["/model/display_name", "/model/parameter_count", "/model/parameter_count_exact",
-                "/model/trainable_layers", "/model/input_resolution", "/provenance"]
+                "/model/trainable_layers", "/model/input_resolution"] + (["/provenance"] if provenance else [])
     from_paper = ["/model/architecture", "/model/recurrent", "/model/supervision", "/training/objective", "/data"]
     if "lineage" in entry:
         from_paper.append("/lineage/base_models")

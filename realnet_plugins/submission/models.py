@@ -258,7 +258,8 @@ def build_model_plugin(records: Sequence[CheckpointRecord], weights_url: str,
         "files": {r.identifier: _weights_record(r) for r in records},
     }
     facts = [ModelFacts(r.identifier, int(r.meta.image_size), bool(r.meta.has_eeg_head),
-                        f"{r.path.name} (sha256 {r.digests.sha256})") for r in records]
+                        f"{r.path.name} (sha256 {r.digests.sha256})", r.meta.source, r.meta.package_version)
+             for r in records]
     files: dict[str, str | bytes] = {
         "__init__.py": _init_text(identifiers, plugin_name),
         "model.py": model_py,
