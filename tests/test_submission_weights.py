@@ -79,7 +79,7 @@ def test_a_damaged_cached_copy_is_replaced(server, tmp_path):
     (GOOD[:-1] + b"X", "sha256 " + hashlib.sha256(GOOD[:-1] + b"X").hexdigest()),
     (GOOD[:100], "found 100 bytes"),
     (GOOD + b"more", f"more than {len(GOOD)} bytes"),
-])
+], ids=["one-byte-changed", "truncated", "longer"])
 def test_a_different_file_is_refused_and_nothing_is_kept(server, tmp_path, served, found):
     url, files, _ = server
     files["/a.pt"] = served
