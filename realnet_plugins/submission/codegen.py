@@ -24,6 +24,7 @@ import importlib.metadata
 import re
 import sys
 from pathlib import Path
+from typing import Mapping
 
 import realnet_plugins
 from realnet_plugins import __version__
@@ -105,7 +106,7 @@ def _relative_import(importer: str, importer_is_package: bool, target: str, name
     return head + " import (\n" + "".join(f"{indent}    {item},\n" for item in items) + f"{indent})"
 
 
-def _rewrite_imports(text: str, module: str, is_package: bool) -> str:
+def _rewrite_imports(text: str, module: str, is_package: bool, carried: Mapping[str, object]) -> str:
     """``text`` with every import of this package rewritten to the plugin-local relative form.
 
     Raises:
@@ -123,7 +124,7 @@ def _rewrite_imports(text: str, module: str, is_package: bool) -> str:
         elif isinstance(node, ast.ImportFrom) and node.level:
             raise CarriedCodeError(f"{module} line {node.lineno}: relative imports are not supported in carried code")
         elif isinstance(node, ast.ImportFrom) and _is_own(node.module):
-            if node.module not in CARRIED:
+            if node.module not in carried:
                 raise CarriedCodeError(
                     f"{module} line {node.lineno} imports {node.module}, which a generated plugin does not carry; "
                     "add it to realnet_plugins.submission.codegen.CARRIED or avoid the import"
@@ -201,23 +202,30 @@ def _header(module: str, names: tuple[str, ...] | None) -> str:
             "# Do not edit: the package is the source; regenerate with `realnet submission`.\n")
 
 
-def generate_library(library_name: str = LIBRARY_NAME) -> dict[str, str]:
+def generate_library(library_name: str = LIBRARY_NAME,
+                     carried: Mapping[str, tuple[str, ...] | None] | None = None) -> dict[str, str]:
     """The plugin-local package: relative file path (``realnet_lib/...``) → Python source.
 
+    Args:
+        library_name: the package's folder name inside the plugin.
+        carried: what to carry, as :data:`CARRIED` (the default); a benchmark or data plugin would
+            carry its own set.
+
     Raises:
-        CarriedCodeError: :data:`CARRIED` is inconsistent with the package's code.
+        CarriedCodeError: ``carried`` is inconsistent with the package's code.
     """
-    for module in CARRIED:
+    carried = CARRIED if carried is None else carried
+    for module in carried:
         parent = module.rpartition(".")[0]
-        if module != ROOT and parent not in CARRIED:
+        if module != ROOT and parent not in carried:
             raise CarriedCodeError(f"{module} is carried but its package {parent} is not")
     files: dict[str, str] = {}
-    for module, names in CARRIED.items():
+    for module, names in carried.items():
         path, is_package = module_file(module)
         text = path.read_text(encoding="utf-8")
         if names is not None:
             text = _pick(text, module, names)
-        text = _rewrite_imports(text, module, is_package)
+        text = _rewrite_imports(text, module, is_package, carried)
         files[f"{library_name}/{_local_path(module, is_package)}"] = _header(module, names) + text
     _check_relative_imports(files, library_name)
     return files
