@@ -25,6 +25,7 @@ from realnet_plugins.errors import CheckpointError, MissingFileError, UsageError
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+_PROGRESS_EVERY = 64 << 20
 #: Seconds without progress after which a download is abandoned.
 DOWNLOAD_TIMEOUT_S = 120
 
@@ -157,6 +158,8 @@ def _download(url: str, fd: int, expected_size: int, timeout: float) -> FileDige
                 h1.update(block)
                 out.write(block)
                 size += len(block)
+                if size % _PROGRESS_EVERY < len(block):
+                    log.info("%s: %d of %d MB", url, size >> 20, expected_size >> 20)
             out.flush()
             os.fsync(out.fileno())
     except urllib.error.HTTPError as e:
