@@ -48,7 +48,8 @@ setup(
     python_requires=">=3.10",
     packages=library + training + list(plugins),
     package_dir={"realnet_plugins.training": "training", **plugins},
-    package_data={"": ["*.json", "*.yaml", "*.yml", "*.csv"]},
+    # metadata.yml / .yaml of the plugin folders; the generated submission plugin's template files
+    package_data={"": ["*.json", "*.yaml", "*.yml", "*.csv"], "realnet_plugins.submission": ["plugin_template/*.py"]},
     install_requires=[
         "torch>=2.1",
         "torchvision>=0.16",

@@ -41,6 +41,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "demo": ("realnet_plugins.commands.demo", "run the whole pipeline on a generated miniature world"),
     "score": ("realnet_plugins.commands.score", "score models on benchmarks through Brain-Score, once (cached)"),
     "report": ("realnet_plugins.commands.report", "reproduce the paper's analyses and figures from scores"),
+    "submission": ("realnet_plugins.commands.submission", "write a brain-score.org submission zip with a model plugin"),
     "verify-paper": ("realnet_plugins.commands.report",
                      "recompute the paper's headline numbers from the scores and print them beside the paper's"),
 }

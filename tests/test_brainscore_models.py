@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from realnet_plugins.fixtures.weights import write_fixture_checkpoint
 from realnet_plugins.identifiers import all_identifiers
@@ -84,35 +82,3 @@ def test_score_runs_through_brainscore_on_an_installed_test_benchmark(realnet_ho
     value, model_id, bench_id, has_raw = res.stdout.split()[-4:]
     assert -1.0 <= float(value) <= 1.0
     assert (model_id, bench_id, has_raw) == (identifier, "RealnetTest.tiny-rsa", "True")
-
-
-GENERIC_RESOURCES = ("rgb1.jpg", "rgb2.jpg", "rgb3.png")
-
-
-def _supply_generic_test_images(resources: Path) -> None:
-    """The 2.4.2 wheel lacks the generic tests' three images; supply public-domain photos at that path."""
-    from skimage import data
-
-    resources.mkdir(exist_ok=True)
-    for name, photo in zip(GENERIC_RESOURCES, (data.astronaut(), data.chelsea(), data.coffee())):
-        if not (resources / name).is_file():
-            Image.fromarray(photo).convert("RGB").save(resources / name)
-
-
-def test_brainscore_generic_plugin_tests_pass_for_a_cornet_and_a_resnet_identifier(realnet_home, tmp_path):
-    pytest.importorskip("pytest_check", reason="Brain-Score's generic plugin tests need pytest-check")
-    plugin = site_plugin_dir("models", "realnet")
-    helpers = plugin.parent.parent / "model_helpers"
-    _supply_generic_test_images(helpers / "generic_plugin_tests_resources")
-    write_fixture_checkpoint("realnet_s01", image_size=32, seed=4)
-    write_fixture_checkpoint("realnet_r_s01", image_size=32, seed=5)
-    res = run_fresh(f"""
-        import sys, pytest
-        sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', r'{helpers / 'generic_plugin_tests.py'}',
-                              '--plugin_directory', r'{plugin}', '-k', 'realnet_s01 or realnet_r_s01']))
-    """, home=realnet_home, cwd=tmp_path)
-    tail = res.stdout[-3000:] + res.stderr[-2000:]
-    assert res.returncode == 0, tail
-    n_generic = sum(1 for line in (helpers / "generic_plugin_tests.py").read_text().splitlines()
-                    if line.startswith("def test_"))
-    assert f"{2 * n_generic} passed" in res.stdout and "failed" not in res.stdout, tail
