@@ -10,6 +10,7 @@ from pathlib import Path
 
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
+    from realnet_plugins.commands.jobs import add_executor_arguments
     from realnet_plugins.report.scores import PAPER_NEURAL_BENCHMARKS
 
     p.description = (
@@ -30,12 +31,16 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
                         "before it are kept)")
     p.add_argument("--retry-failed", action="store_true", help="score again what failed before")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from realnet_plugins.commands.jobs import executor_options, run_score_jobs
     from realnet_plugins.report.scores import score_table
     from realnet_plugins.storage import atomic_write
 
+    if executor_options(args) is not None:  # one job per (model, benchmark) through submitit
+        return run_score_jobs(args)
     result = score_table(args.models, args.benchmarks, keep_going=args.keep_going, retry_failed=args.retry_failed,
                          progress=False if args.quiet else None)
     for note in result.notes:
