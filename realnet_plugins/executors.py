@@ -24,9 +24,10 @@ A job's state is read from its outcome file (``COMPLETED`` / ``FAILED`` with the
 the machine: a local job whose process is gone is ``INTERRUPTED`` (killed), a SLURM job has its
 ``sacct`` state (``PENDING``, ``RUNNING``, ``TIMEOUT``, ``OUT_OF_MEMORY``, ``NODE_FAIL``, ...).
 
-On SLURM, a job pre-empted or reaching its time limit gets submitit's signal (``USR2``, 90 s ahead):
-a training task then stops at the next step boundary with its resume state saved, and submitit
-requeues the job, which resumes (at most three times for time limits, submitit's default).
+On SLURM, a job reaching its time limit gets submitit's signal (``USR2``, 90 s ahead; a pre-empted
+job too where the cluster sets ``SlurmctldParameters=preempt_send_user_signal``): a training task
+then stops at the next step boundary with its resume state saved, and submitit requeues the job,
+which resumes (at most three times for time limits, submitit's default).
 
 submitit is imported only where a job is submitted or its SLURM state read (``pip install
 realnet-plugins[cluster]``); the records can be read without it.
@@ -257,7 +258,7 @@ def _resume_state_saved_on_requeue_signal() -> Iterator[None]:
     submitit's handler of that signal (USR2 unless ``SUBMITIT_PREEMPT_SIGNAL`` says otherwise)
     requeues the job at once. Here the signal first becomes a Ctrl-C, which the training loop
     honours at the next step boundary by saving its resume state; then submitit's handler runs
-    (it calls :meth:`TrainTask.checkpoint` and requeues). Outside a submitit job nothing changes.
+    (it calls ``TrainTask.__submitit_checkpoint__`` and requeues). Outside a submitit job nothing changes.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -331,7 +332,7 @@ class TrainTask:
 
         return train(self.config, self.target, progress=False, on_step=on_step)
 
-    def checkpoint(self) -> Any:
+    def __submitit_checkpoint__(self) -> Any:
         """submitit's requeue hook: the same task again (it resumes from the saved state)."""
         import submitit
 
@@ -404,7 +405,7 @@ class ScoreTask:
             raise JobFailedError(str(row["error"]))
         return f"{float(row['score']):.6g}"
 
-    def checkpoint(self) -> Any:
+    def __submitit_checkpoint__(self) -> Any:
         """submitit's requeue hook: score again from the start."""
         import submitit
 

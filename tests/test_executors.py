@@ -147,7 +147,7 @@ class Signalled(TrainTask):
         return super().train(on_step=signal_after)
 
 
-def test_a_preempted_job_is_requeued_and_a_killed_one_resubmitted_with_retry_failed_both_resuming_exactly(
+def test_a_preempted_job_is_requeued_and_failed_or_killed_ones_are_resubmitted_with_retry_failed(
         release, reference, realnet_home, capsys, request):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs cannot import this test module
     request.addfinalizer(lambda: cloudpickle.unregister_pickle_by_value(sys.modules[__name__]))
@@ -157,8 +157,12 @@ def test_a_preempted_job_is_requeued_and_a_killed_one_resubmitted_with_retry_fai
     # Step 2: submitit's pre-emption signal (the run saves and the job is requeued); step 4: killed outright.
     task = Signalled(**{f.name: getattr(plain, f.name) for f in dataclasses.fields(TrainTask)},
                      signals=((2, int(signal.SIGUSR2)), (4, int(signal.SIGKILL))))
-    sweep = sweep_id("train", [plain.name])
-    record = submit_jobs([task], ExecutorOptions("local", cpus_per_task=1), sweep=sweep, kind="train", progress=False)
+    absent = train_task(dataclasses.replace(config, subject=5), threads=1)  # fails: not in the release
+    sweep = sweep_id("train", [plain.name, absent.name])
+    record = submit_jobs([task, absent], ExecutorOptions("local", array_parallelism=2, cpus_per_task=1), sweep=sweep,
+                         kind="train", progress=False)
+    failed = record.jobs["realnet_r_s05"]
+    assert failed.state == "FAILED" and "subject 5 is not in the release" in failed.error
     job = record.jobs["realnet_r_s01"]
     assert (job.state, job.attempt) == ("INTERRUPTED", 1) and "ended without a result" in job.error
     assert "Requeued job" in Path(job.stdout).read_text()  # submitit's own log line
@@ -168,13 +172,16 @@ def test_a_preempted_job_is_requeued_and_a_killed_one_resubmitted_with_retry_fai
     checkpoint = realnet_home / RUNS["realnet_r_s01"]
     assert not checkpoint.exists()
 
-    command = ["sweep", "--release", release, "--subjects", "1", *TINY, *LOCAL, "--checkpoint-every-steps", "1"]
-    assert main(command) == 1  # the killed run is not resubmitted without --retry-failed
+    command = ["sweep", "--release", release, "--subjects", "1,5", *TINY, *LOCAL, "--checkpoint-every-steps", "1"]
+    assert main(command) == 1  # failed and killed runs are not resubmitted without --retry-failed
     err = capsys.readouterr().err
-    assert "realnet_r_s01 failed before (job" in err and "--retry-failed" in err and not checkpoint.exists()
+    assert "realnet_r_s01 failed before (job" in err and "realnet_r_s05 failed before (job" in err
+    assert "2 job(s) failed" in err and "--retry-failed" in err and not checkpoint.exists()
 
-    assert main([*command, "--retry-failed"]) == 0
-    assert f"trained: {checkpoint}" in capsys.readouterr().out
+    assert main([*command, "--retry-failed"]) == 1  # subject 5 fails again; subject 1 continues and ends
+    captured = capsys.readouterr()
+    assert f"trained: {checkpoint}" in captured.out
+    assert "realnet_r_s05 FAILED: ValueError" in captured.err and "1 job(s) failed" in captured.err
     assert events(realnet_home, "realnet_r_s01").count("resume") == 2
     assert_same_checkpoint(reference / RUNS["realnet_r_s01"], checkpoint)
     again = load_sweep(sweep).jobs["realnet_r_s01"]

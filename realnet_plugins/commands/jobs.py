@@ -16,7 +16,10 @@ import argparse
 import json
 import shlex
 import sys
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    from realnet_plugins.executors import ExecutorOptions, JobRecord, Selection, SweepRecord
 
 #: Values of ``--executor``: ``processes`` is the in-process behaviour (no jobs).
 EXECUTOR_CHOICES: tuple[str, ...] = ("processes", "local", "slurm")
@@ -48,7 +51,7 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
                        help="shell command run before each job, e.g. 'module load cuda' (repeatable)")
 
 
-def executor_options(args: argparse.Namespace) -> Any:
+def executor_options(args: argparse.Namespace) -> ExecutorOptions | None:
     """The :class:`~realnet_plugins.executors.ExecutorOptions` of the parsed options, or None for ``processes``.
 
     Raises:
@@ -79,9 +82,9 @@ def _command_line(verb: str) -> str:
         if verb in sys.argv else f"realnet {verb}"
 
 
-def _job_end_printer(verb: str, done: str) -> Callable[[Any], None]:
+def _job_end_printer(verb: str, done: str) -> Callable[[JobRecord], None]:
     """Print one line per local job that ends: ``<done>: <result>``, or its failure on stderr."""
-    def report(job: Any) -> None:
+    def report(job: JobRecord) -> None:
         if job.state == "COMPLETED":
             print(f"{done}: {job.result}" if verb == "sweep" else f"{done}: {job.task}: {job.result}")
         else:
@@ -90,7 +93,7 @@ def _job_end_printer(verb: str, done: str) -> Callable[[Any], None]:
     return report
 
 
-def _report_failures(verb: str, failed: Sequence[Any], left: dict[str, Any], sweep: str) -> int:
+def _report_failures(verb: str, failed: Sequence[JobRecord], left: dict[str, JobRecord], sweep: str) -> int:
     """Print the failed jobs left alone and a summary; return the exit status (1 if any job failed)."""
     for name, job in left.items():
         print(f"realnet {verb}: {name} failed before (job {job.job_id}, {job.state}: {job.error}); not resubmitted "
@@ -102,7 +105,7 @@ def _report_failures(verb: str, failed: Sequence[Any], left: dict[str, Any], swe
     return 0
 
 
-def _announce(verb: str, selection: Any, submitted: Any, sweep: str, options: Any) -> None:
+def _announce(selection: Selection, submitted: SweepRecord | None, sweep: str, options: ExecutorOptions) -> None:
     for name, job in selection.active.items():
         print(f"running: {name} (job {job.job_id}, {job.state}); not submitted again")
     if options.executor == "slurm" and submitted is not None and selection.submit:
@@ -148,7 +151,7 @@ def run_sweep_jobs(configs: Sequence[Any], args: argparse.Namespace) -> int:
     if selection.submit:
         record = submit_jobs(selection.submit, options, sweep=sweep, kind="train", command=_command_line("sweep"),
                              progress=not args.no_progress, on_end=_job_end_printer("sweep", "trained"))
-    _announce("sweep", selection, record, sweep, options)
+    _announce(selection, record, sweep, options)
     failed = [] if record is None else [record.jobs[task.name] for task in selection.submit
                                         if record.jobs[task.name].failed]
     return _report_failures("sweep", failed, selection.failed, sweep)
@@ -165,8 +168,6 @@ def run_score_jobs(args: argparse.Namespace) -> int:
     Locally the jobs are waited for and the table printed as without jobs; on SLURM the command
     returns after submitting (rerun it once the jobs ended to print the table).
     """
-    import math
-
     import pandas as pd
 
     from realnet_plugins.errors import UsageError
@@ -190,13 +191,14 @@ def run_score_jobs(args: argparse.Namespace) -> int:
     pairs = [(model, benchmark) for model in models for benchmark in benchmarks]
     stored, stored_failures, tasks = {}, {}, []
     for model, benchmark in pairs:
+        name = f"{model.brainscore_id}--{benchmark}"
         record = store.cached(model, benchmark)  # checks the benchmark and the model before anything is submitted
         if record is not None:
-            stored[(model.name, benchmark)] = record
+            stored[name] = record
             continue
         failure = None if args.retry_failed else store._stored_failure(store.key_parts(model, benchmark))
         if failure is not None:
-            stored_failures[(model.name, benchmark)] = failure[1]
+            stored_failures[name] = failure[1]
             continue
         tasks.append(ScoreTask(model=model.brainscore_id, benchmark=benchmark, home=home,
                                retry_failed=args.retry_failed, threads=options.threads()))
@@ -206,34 +208,33 @@ def run_score_jobs(args: argparse.Namespace) -> int:
     if selection.submit:
         submitted = submit_jobs(selection.submit, options, sweep=sweep, kind="score", command=_command_line("score"),
                                 progress=False if args.quiet else None, on_end=_job_end_printer("score", "scored"))
-    _announce("score", selection, submitted, sweep, options)
+    _announce(selection, submitted, sweep, options)
     if options.executor == "slurm" and selection.submit:
         print("rerun this command once the jobs ended to print the table (nothing is scored twice)")
         return 0
     for note in notes:
         print(f"note: {note}")
-    jobs = {} if submitted is None else submitted.jobs
+    reasons = dict(stored_failures)
+    for name, job in selection.failed.items():
+        reasons[name] = f"job {job.job_id} {job.state}: {job.error} (rerun with --retry-failed)"
+    for task in selection.submit:
+        job = submitted.jobs[task.name]
+        if job.failed:
+            reasons[task.name] = f"job {job.job_id} {job.state}: {job.error}"
     rows = []
     for model, benchmark in pairs:
         name = f"{model.brainscore_id}--{benchmark}"
-        record = stored.get((model.name, benchmark)) or store.cached(model, benchmark)
-        job = jobs.get(name) if name in {t.name for t in selection.submit} else None
+        record = stored.get(name) or store.cached(model, benchmark)
         if record is not None:
             rows.append({"model": model.short_name, "benchmark": benchmark, "score": float(record.value),
                          "ceiling": _number(record.attrs, "ceiling"), "raw": _number(record.attrs, "raw_summary"),
-                         "source": "stored" if (model.name, benchmark) in stored else "computed", "error": ""})
-            continue
-        if name in selection.active:
-            source, error = "pending", f"job {selection.active[name].job_id} {selection.active[name].state}"
-        elif job is not None:
-            source, error = "failed", f"job {job.job_id} {job.state}: {job.error}"
-        elif name in selection.failed:
-            source, error = "failed", f"job {selection.failed[name].job_id} {selection.failed[name].state}: " \
-                                      f"{selection.failed[name].error} (rerun with --retry-failed)"
+                         "source": "stored" if name in stored else "computed", "error": ""})
+        elif name in selection.active:
+            rows.append({"model": model.short_name, "benchmark": benchmark, "source": "pending",
+                         "error": f"job {selection.active[name].job_id} {selection.active[name].state}"})
         else:
-            source, error = "failed", stored_failures.get((model.name, benchmark), "not scored")
-        rows.append({"model": model.short_name, "benchmark": benchmark, "score": math.nan, "ceiling": math.nan,
-                     "raw": math.nan, "source": source, "error": error})
+            rows.append({"model": model.short_name, "benchmark": benchmark, "source": "failed",
+                         "error": reasons.get(name, "not scored")})
     frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     counts = frame["source"].value_counts()
     table = ScoreTable(table=frame, notes=notes, computed=int(counts.get("computed", 0)),
@@ -257,7 +258,7 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
 
 
-def _job_rows(record: Any) -> list[str]:
+def _job_rows(record: SweepRecord) -> list[str]:
     header = ("task", "job", "try", "state", "logs", "error")
     rows = [header] + [
         (job.task, job.job_id, str(job.attempt), job.state, job.stdout.rsplit(".", 1)[0] + ".{out,err}",
