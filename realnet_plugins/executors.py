@@ -260,11 +260,13 @@ def _resume_state_saved_on_requeue_signal() -> Iterator[None]:
     honours at the next step boundary by saving its resume state; then submitit's handler runs
     (it calls ``TrainTask.__submitit_checkpoint__`` and requeues). Outside a submitit job nothing changes.
     """
-    if threading.current_thread() is not threading.main_thread():
+    try:
+        import submitit
+    except ImportError:  # called outside submitit, on a machine without it
+        submitit = None
+    if submitit is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    import submitit
-
     number = getattr(signal, "SIG" + submitit.JobEnvironment.USR_SIG, None)
     requeue = signal.getsignal(number) if number is not None else None
     if not callable(requeue):
