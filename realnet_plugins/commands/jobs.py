@@ -221,13 +221,14 @@ def run_score_jobs(args: argparse.Namespace) -> int:
         job = submitted.jobs[task.name]
         if job.failed:
             reasons[task.name] = f"job {job.job_id} {job.state}: {job.error}"
-    rows = []
+    rows, flags = [], []
     for model, benchmark in pairs:
         name = f"{model.brainscore_id}--{benchmark}"
         record = stored.get(name) or store.cached(model, benchmark)
         if record is not None:
+            flags += [f"{model.short_name} on {benchmark}: {flag}" for flag in record.attrs.get("flags") or []]
             rows.append({"model": model.short_name, "benchmark": benchmark, "score": float(record.value),
-                         "ceiling": _number(record.attrs, "ceiling"), "raw": _number(record.attrs, "raw_summary"),
+                         "ceiling": _number(record.attrs, "ceiling"), "raw": _number(record.attrs, "raw"),
                          "source": "stored" if name in stored else "computed", "error": ""})
         elif name in selection.active:
             rows.append({"model": model.short_name, "benchmark": benchmark, "source": "pending",
@@ -238,7 +239,7 @@ def run_score_jobs(args: argparse.Namespace) -> int:
     frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     counts = frame["source"].value_counts()
     table = ScoreTable(table=frame, notes=notes, computed=int(counts.get("computed", 0)),
-                       stored=int(counts.get("stored", 0)), failed=int(counts.get("failed", 0)))
+                       stored=int(counts.get("stored", 0)), failed=int(counts.get("failed", 0)), flags=flags)
     print(table.format())
     pending = int(counts.get("pending", 0))
     print(f"{table.computed} computed by jobs, {table.stored} from the store, {table.failed} failed"
