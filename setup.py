@@ -68,7 +68,8 @@ setup(
     ],
     extras_require={
         "brainscore": ["brainscore-vision==2.4.2"],
-        "test": ["pytest>=7", "pytest-check", "scikit-image>=0.21"],
+        "cluster": ["submitit>=1.5"],
+        "test": ["pytest>=7", "pytest-check", "scikit-image>=0.21", "submitit>=1.5"],
     },
     entry_points={"console_scripts": ["realnet=realnet_plugins.cli:main"]},
 )

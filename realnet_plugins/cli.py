@@ -40,6 +40,8 @@ VERBS: dict[str, tuple[str, str]] = {
                 "turn downloaded THINGS-EEG2 / Shen2019 files into assemblies and RDMs"),
     "demo": ("realnet_plugins.commands.demo", "run the whole pipeline on a generated miniature world"),
     "score": ("realnet_plugins.commands.score", "score models on benchmarks through Brain-Score, once (cached)"),
+    "jobs": ("realnet_plugins.commands.jobs",
+             "list the jobs of sweeps and scorings run with --executor: state, log, error"),
     "report": ("realnet_plugins.commands.report", "reproduce the paper's analyses and figures from scores"),
     "submission": ("realnet_plugins.commands.submission", "write a brain-score.org submission zip with a model plugin"),
     "verify-paper": ("realnet_plugins.commands.report",

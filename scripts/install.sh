@@ -20,10 +20,11 @@ pins="$(mktemp)"
 "$venv/bin/python" -m pip freeze --disable-pip-version-check | grep -v -e '^-e ' -e ' @ ' > "$pins"
 "${pip[@]}" -c "$pins" mne pingouin || echo "note: mne/pingouin not installed; their oracle tests will be skipped"
 rm -f "$pins"
-# The package itself and the test-only benchmark plugin: regular (non-editable) installs. setuptools
+# The package itself (with its `cluster` extra: submitit, for --executor local|slurm) and the test-only
+# benchmark plugin: regular (non-editable) installs. setuptools
 # builds in ./build and never removes files from it: clear it so a moved or deleted module is not installed.
 rm -rf "$root/build" "$root/tests/bs_test_plugin/build"
-"${pip[@]}" --no-build-isolation "$root" "$root/tests/bs_test_plugin"
+"${pip[@]}" --no-build-isolation "$root[cluster]" "$root/tests/bs_test_plugin"
 # Compile the decoding kernels once now (numba caches them next to the installed module), so that
 # the first decoding RDM of the demo, the tests or a user does not wait for the compiler.
 (cd / && "$venv/bin/python" -c "import numpy as np

@@ -10,7 +10,8 @@
 interrupted ones. ``--processes K`` trains K runs at once in K worker processes on the same device
 (:func:`~realnet_plugins.training.loop.train_parallel`; on a GPU their kernels overlap under NVIDIA
 MPS); ``--concurrent K`` trains K compatible runs in lock-step in one process
-(:func:`~realnet_plugins.training.loop.train_many`).
+(:func:`~realnet_plugins.training.loop.train_many`); ``--executor slurm|local`` submits one job per run
+through submitit instead (:mod:`realnet_plugins.executors`; ``realnet jobs`` lists them).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 from realnet_plugins.commands.argtypes import existing_folder, output_file, positive_int
+from realnet_plugins.commands.jobs import add_executor_arguments, executor_options, run_sweep_jobs
 from realnet_plugins.commands.options import (
     BACKBONES,
     COMPILE_MODES,
@@ -105,6 +107,10 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("--processes", type=int, default=1,
                             help="train K runs at once in K worker processes on the same device (on a GPU their "
                                  "kernels overlap under NVIDIA MPS: nvidia-cuda-mps-control -d) (default: %(default)s)")
+        parser.add_argument("--retry-failed", action="store_true",
+                            help="with --executor local|slurm: submit again the runs whose job failed or was killed "
+                                 "(they continue from their last saved state)")
+        add_executor_arguments(parser)
     else:
         raise ValueError(f"training.cli has no verb {verb!r}")
 
@@ -180,7 +186,13 @@ def _sweep(args: argparse.Namespace) -> int:
     configs: list[TrainConfig] = []
     for variant, beta in parse_sweep_variants(args.variants):
         for subject in ([None] if variant == "across_subject" else subjects):
-            configs.append(_config(args, subject=subject, variant=variant, beta=beta).resolved())
+            configs.append(_config(args, subject=subject, variant=variant, beta=beta))
+    if executor_options(args) is not None:  # jobs through submitit: each resolves its run where it runs
+        return run_sweep_jobs(configs, args)
+    if args.retry_failed:
+        raise ValueError("--retry-failed resubmits failed jobs: it needs --executor local or slurm (without jobs, "
+                         "a plain rerun of the sweep trains the unfinished runs)")
+    configs = [config.resolved() for config in configs]
     pending, skipped = [], []
     for config in configs:
         target = default_checkpoint_path(config)

@@ -12,6 +12,8 @@ from realnet_plugins.commands.options import PAPER_NEURAL_BENCHMARKS
 
 
 def configure(p: argparse.ArgumentParser, verb: str) -> None:
+    from realnet_plugins.commands.jobs import add_executor_arguments
+
     p.description = (
         "Score models on benchmarks with brainscore_vision.score, in this process. Each (model, checkpoint, "
         "benchmark, packaged data) is scored once: scores are kept under $REALNET_HOME/scores, keyed by the "
@@ -31,14 +33,18 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
                         "before it are kept)")
     p.add_argument("--retry-failed", action="store_true", help="score again what failed before")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from realnet_plugins.commands.checks import refuse_unknown_models
+    from realnet_plugins.commands.jobs import executor_options, run_score_jobs
     from realnet_plugins.report.scores import score_table
     from realnet_plugins.storage import atomic_write
 
     refuse_unknown_models(args.models)
+    if executor_options(args) is not None:  # one job per (model, benchmark) through submitit
+        return run_score_jobs(args)
     result = score_table(args.models, args.benchmarks, keep_going=args.keep_going, retry_failed=args.retry_failed,
                          progress=False if args.quiet else None)
     for note in result.notes:
