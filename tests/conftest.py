@@ -10,6 +10,10 @@ torch.set_num_threads(2)
 os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: slow checks that CI leaves out (scripts/test.sh --slow runs them)")
+
+
 @pytest.fixture(autouse=True)
 def realnet_home(tmp_path_factory, monkeypatch):
     """A fresh, empty $REALNET_HOME for each test."""

@@ -48,6 +48,7 @@ CARRIED: dict[str, tuple[str, ...] | None] = {
     f"{ROOT}.architectures.resnet": None,
     f"{ROOT}.architectures.realnet": None,
     f"{ROOT}.checkpoints": None,
+    f"{ROOT}.checkpoint_files": None,
     f"{ROOT}.image_cache": None,
     f"{ROOT}.extraction": ("ImagePreprocessing", "RealnetModel", "load_realnet"),
     f"{ROOT}.brainscore_bridge": (),
