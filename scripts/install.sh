@@ -19,6 +19,9 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 pins="$(mktemp)"
 "$venv/bin/python" -m pip freeze --disable-pip-version-check | grep -v -e '^-e ' -e ' @ ' > "$pins"
 "${pip[@]}" -c "$pins" mne pingouin || echo "note: mne/pingouin not installed; their oracle tests will be skipped"
+# rsatoolbox, the RSA test oracle and the crossnobis 'rsatoolbox' back end (extra 'rsa'): required (its tests
+# fail without it, never skip). 0.3.x needs scikit-learn >= 1.6 at import, which Brain-Score's pins exclude.
+"${pip[@]}" -c "$pins" "rsatoolbox>=0.2,<0.3"
 rm -f "$pins"
 # The package itself and the test-only benchmark plugin: regular (non-editable) installs. setuptools
 # builds in ./build and never removes files from it: clear it so a moved or deleted module is not installed.
