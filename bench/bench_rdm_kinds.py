@@ -12,8 +12,8 @@ Timed in one run, on ``--threads`` CPU threads (default 2):
 
 Prints seconds and ratios, the largest difference between the two crossnobis back ends, and each kind's
 split-half reliability (Spearman-Brown) in the evoked window (60-140 ms of the 0-190 ms synthetic epoch).
-The goal is a crossnobis RDM in <= 5 s with noise normalisation. On a shared machine the times are noisy:
-rerun before trusting a ratio.
+The goal is a crossnobis RDM in <= 5 s with noise normalisation. Ratios are of wall times; each line also
+gives the process's CPU seconds. On a shared machine the wall times are noisy: rerun before trusting a ratio.
 
     python bench/bench_rdm_kinds.py [--threads 2] [--seed 0] [--skip-rsatoolbox] [--skip-decoding]
 """
@@ -48,10 +48,12 @@ WINDOW = slice(6, 15)  # 60-140 ms: where the synthetic evoked pattern is strong
 
 
 def _timed(label: str, call, *args, **kwargs):
-    start = time.perf_counter()
+    """Run ``call``; print wall seconds and this process's CPU seconds (all threads: on a busy shared
+    machine the wall time is inflated while the CPU time is not)."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = call(*args, **kwargs)
     seconds = time.perf_counter() - start
-    print(f"{label}: {seconds:.2f} s", flush=True)
+    print(f"{label}: {seconds:.2f} s (CPU {time.process_time() - cpu_start:.2f} s)", flush=True)
     return result, seconds
 
 

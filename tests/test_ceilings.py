@@ -205,3 +205,20 @@ def test_split_half_ceiling_refuses_negative_half_correlations():
     assert "negative at 1 of 3 time points (indices [1])" in ceiling.nan_reason
     assert "undefined" in ceiling.nan_reason and "[2]" in ceiling.nan_reason
     assert not np.any(ceiling.ceiling < -1)
+
+
+def test_weighted_mid_ranks_equal_ranks_of_the_expanded_vector():
+    from scipy.stats import rankdata
+
+    from realnet_plugins.rsa.bootstrap import WeightedRanks
+
+    rng = np.random.default_rng(11)
+    for values in (np.round(rng.random((3, 200)) * 15), rng.random((3, 200))):  # with and without ties
+        weights = rng.integers(0, 4, 200).astype(np.float64)
+        ranks = WeightedRanks(values).ranks(weights)
+        kept = weights > 0
+        for row in range(3):
+            expanded = np.repeat(values[row], weights.astype(int))
+            by_value = dict(zip(expanded, rankdata(expanded)))
+            np.testing.assert_allclose(ranks[row, kept], [by_value[v] for v in values[row, kept]], atol=1e-12)
+        np.testing.assert_allclose(WeightedRanks(values).ranks(np.ones(200)), rankdata(values, axis=1), atol=1e-12)

@@ -166,7 +166,7 @@ def inter_subject_ceiling(rdms: np.ndarray, method: str = "spearman") -> InterSu
     """
     triangles = _checked_subject_triangles(rdms)
     name = canonical_comparison(method)
-    lower, upper = _ceiling_terms(triangles, name)
+    lower, upper = _ceiling_terms(triangles, name, ranks=_subject_ranks(triangles, name))
     return InterSubjectCeiling(lower=lower.mean(axis=0), upper=upper.mean(axis=0), lower_per_subject=lower,
                                upper_per_subject=upper, method=name)
 
@@ -188,7 +188,9 @@ def inter_subject_ceiling_bootstrap(rdms: np.ndarray, method: str = "spearman", 
         method: RDM comparison; for ``over='images'`` one of
             :data:`~realnet_plugins.rsa.bootstrap.BOOTSTRAP_COMPARISONS`.
         over: ``'subjects'`` or ``'images'``.
-        n_bootstrap: samples (cost per sample: about one ceiling computation).
+        n_bootstrap: samples. Each costs about one ceiling computation, dominated for the rank comparisons
+            by sorting the n_subjects * n_times pooled triangles: about 0.7 s of CPU for 10 subjects x 20
+            time points x 200 images (pass only the time points you summarise, and cache the result).
         seed: seed of the draws (:func:`~realnet_plugins.rsa.bootstrap.resample_indices`).
         confidence: interval coverage.
         progress: show a tqdm bar.
@@ -205,12 +207,12 @@ def inter_subject_ceiling_bootstrap(rdms: np.ndarray, method: str = "spearman", 
         raise ValueError(f"an image bootstrap is available for {list(BOOTSTRAP_COMPARISONS)}; found {method!r}.")
     n_subjects, n_times = triangles.shape[:2]
     n_images = np.shape(rdms)[-1]
-    lower, upper = _ceiling_terms(triangles, name)
+    # fixed for every sample: the subjects' sort orders (rank comparisons) and, over subjects, their pooling
+    ranks = _subject_ranks(triangles, name)
+    pooled_inputs = _pool_transform(triangles, POOLING[name], ranks=ranks)
+    lower, upper = _ceiling_terms(triangles, name, ranks=ranks, pooled_inputs=pooled_inputs)
     draws = resample_indices(n_subjects if over == "subjects" else n_images, n_bootstrap, seed)
     samples = np.empty((2, n_bootstrap, n_times))
-    # fixed for every sample: the subjects' sort orders (rank comparisons) and, over subjects, their pooling
-    ranks = WeightedRanks(triangles) if name in ("spearman", "rho-a") else None
-    pooled_inputs = _pool_transform(triangles, POOLING[name]) if over == "subjects" else None
     for b in tqdm(range(n_bootstrap), desc="ceiling bootstrap", unit="sample",
                   disable=None if progress else True):
         if over == "subjects":
@@ -308,13 +310,18 @@ def _checked_subject_triangles(rdms: np.ndarray) -> np.ndarray:
     return upper_triangle(data)
 
 
+def _subject_ranks(triangles: np.ndarray, name: str) -> WeightedRanks | None:
+    """Sort orders of the subject triangles, for comparisons on ranks (each subject is sorted once)."""
+    return WeightedRanks(triangles) if name in ("spearman", "rho-a") else None
+
+
 def _pool_transform(x: np.ndarray, pooling: str, weights: np.ndarray | None = None,
                     ranks: WeightedRanks | None = None) -> np.ndarray:
     """Each triangle (..., m) transformed as rsatoolbox transforms it before averaging (see
     :data:`POOLING`); ``weights`` (m,) = entry multiplicities of an image bootstrap."""
     if weights is None:
         if pooling == "rank":
-            return average_ranks(x)
+            return ranks.ranks(np.ones(x.shape[-1])) if ranks is not None else average_ranks(x)
         if pooling == "zscore":
             centred = x - x.mean(axis=-1, keepdims=True)
             return centred / np.sqrt((centred * centred).mean(axis=-1, keepdims=True))

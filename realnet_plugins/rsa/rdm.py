@@ -262,7 +262,7 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     shape = values.shape
     flat = values.reshape(-1, shape[-1])
     n_rows, m = flat.shape
-    order = np.argsort(flat, axis=1, kind="stable")
+    order = np.argsort(flat, axis=1)  # any order within ties: tied entries share their mean rank
     ordered = np.take_along_axis(flat, order, axis=1)
     starts = np.ones((n_rows, m), dtype=bool)
     starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
