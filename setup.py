@@ -69,7 +69,10 @@ setup(
     extras_require={
         "brainscore": ["brainscore-vision==2.4.2"],
         "cluster": ["submitit>=1.5"],
-        "test": ["pytest>=7", "pytest-check", "scikit-image>=0.21", "submitit>=1.5"],
+        # rsatoolbox 0.3.x imports scikit-learn >= 1.6 API, which Brain-Score's pins exclude; 0.2.0 runs
+        # under numpy 1.26 and 2.x (crossnobis 'rsatoolbox' back end, to_/from_rsatoolbox, test oracles)
+        "rsa": ["rsatoolbox>=0.2,<0.3"],
+        "test": ["pytest>=7", "pytest-check", "scikit-image>=0.21", "submitit>=1.5", "rsatoolbox>=0.2,<0.3"],
     },
     entry_points={"console_scripts": ["realnet=realnet_plugins.cli:main"]},
 )

@@ -33,3 +33,7 @@ class UnsafePickleError(DataFormatError):
 
 class UsageError(RealnetError, ValueError):
     """A request names nothing to work on, or something that does not exist (a model, a benchmark)."""
+
+
+class MissingDependencyError(RealnetError, ImportError):
+    """An optional package a requested feature needs is not installed (or cannot be imported)."""

@@ -19,10 +19,13 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 pins="$(mktemp)"
 "$venv/bin/python" -m pip freeze --disable-pip-version-check | grep -v -e '^-e ' -e ' @ ' > "$pins"
 "${pip[@]}" -c "$pins" mne pingouin || echo "note: mne/pingouin not installed; their oracle tests will be skipped"
+# rsatoolbox, the RSA test oracle and the crossnobis 'rsatoolbox' back end (extra 'rsa'): required (its tests
+# fail without it, never skip). 0.3.x needs scikit-learn >= 1.6 at import, which Brain-Score's pins exclude.
+"${pip[@]}" -c "$pins" "rsatoolbox>=0.2,<0.3"
 rm -f "$pins"
 # The package itself (with its `cluster` extra: submitit, for --executor local|slurm) and the test-only
-# benchmark plugin: regular (non-editable) installs. setuptools
-# builds in ./build and never removes files from it: clear it so a moved or deleted module is not installed.
+# plugins: regular (non-editable) installs. setuptools builds in ./build and never removes files from it:
+# clear it so that a moved or deleted module is not installed.
 rm -rf "$root/build" "$root/tests/bs_test_plugin/build"
 "${pip[@]}" --no-build-isolation "$root[cluster]" "$root/tests/bs_test_plugin"
 # Compile the decoding kernels once now (numba caches them next to the installed module), so that

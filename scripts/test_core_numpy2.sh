@@ -13,7 +13,7 @@ python="${PYTHON:-python3}"
 pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" torch==2.14.1 torchvision==0.29.1
 "${pip[@]}" "numpy>=2" scipy scikit-learn numba pillow tqdm h5py matplotlib xarray netCDF4 pandas \
-  pytest pytest-check scikit-image
+  pytest pytest-check scikit-image "rsatoolbox>=0.2,<0.3"
 "$venv/bin/python" -c "import numpy; assert int(numpy.__version__.split('.')[0]) >= 2, numpy.__version__; \
 print('numpy', numpy.__version__)"
 cd "$root"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.spatial.distance import pdist, squareform
-from scipy.stats import pearsonr, spearmanr
+from scipy.stats import pearsonr, rankdata, spearmanr
 
 from realnet_plugins.errors import DataFormatError
 from realnet_plugins.rsa import (
@@ -94,19 +94,21 @@ def _random_rdms(shape, n, seed):
     return np.vectorize(squareform, signature="(m)->(n,n)")(triangles)
 
 
-def test_inter_subject_ceiling_equals_loops_over_subjects():
+def test_inter_subject_ceiling_equals_loops_over_subjects_with_rank_pooling():
+    # rsatoolbox's pooling for Spearman: the mean of the subjects' rank-transformed RDMs
     rdms = _random_rdms((4, 3), 8, seed=5)  # (subjects, times, n, n)
+    rdms[2] *= 40.0  # a subject of larger scale: raw averaging would let it dominate the pool
     ceiling = inter_subject_ceiling(rdms)
     for t in range(3):
-        lower = [spearmanr(squareform(rdms[s, t]),
-                           squareform(np.delete(rdms[:, t], s, axis=0).mean(axis=0)))[0]
-                 for s in range(4)]
-        upper = [spearmanr(squareform(rdms[s, t]), squareform(rdms[:, t].mean(axis=0)))[0]
-                 for s in range(4)]
+        ranks = np.stack([rankdata(squareform(rdms[s, t])) for s in range(4)])
+        lower = [spearmanr(ranks[s], np.delete(ranks, s, axis=0).mean(axis=0))[0] for s in range(4)]
+        upper = [spearmanr(ranks[s], ranks.mean(axis=0))[0] for s in range(4)]
         assert ceiling.lower[t] == pytest.approx(np.mean(lower), abs=1e-12)
         assert ceiling.upper[t] == pytest.approx(np.mean(upper), abs=1e-12)
         np.testing.assert_allclose(ceiling.lower_per_subject[:, t], lower, atol=1e-12)
+        np.testing.assert_allclose(ceiling.upper_per_subject[:, t], upper, atol=1e-12)
     assert np.all(ceiling.upper >= ceiling.lower)
+    assert ceiling.method == "spearman"
     with pytest.raises(DataFormatError, match="at least 2 subjects"):
         inter_subject_ceiling(rdms[:1])
 
@@ -118,6 +120,7 @@ def test_split_half_ceiling_is_spearman_brown_of_the_half_correlation():
         r = spearmanr(squareform(halves[0, t]), squareform(halves[1, t]))[0]
         assert ceiling.half_correlation[t] == pytest.approx(r, abs=1e-12)
         assert ceiling.ceiling[t] == pytest.approx(2 * r / (1 + r), abs=1e-12)
+    assert not ceiling.negative.any() and ceiling.nan_reason is None
     with pytest.raises(DataFormatError):
         split_half_ceiling(halves[0], halves[1, :2])
 

@@ -47,6 +47,8 @@ __all__ = [
     "decoding_plan",
     "decoding_rdm",
     "linear_svm",
+    "pseudo_trial_groups",
+    "shuffled_folds",
     "sklearn_svc_decisions",
     "svm_decisions",
     "resolve_backend",
@@ -193,22 +195,14 @@ def decoding_plan(n_images: int, n_trials: int, n_times: int,
     pair_images = np.stack([rows, cols], axis=1)
     n_pairs = len(pair_images)
     rng = np.random.default_rng(settings.seed)
-    shape = (settings.n_repeats, n_pairs, 2)
-    if settings.n_pseudo == 1:
-        pseudo_trials = np.broadcast_to(
-            np.arange(n_trials, dtype=np.int32)[:, None], shape + (n_trials, 1))
-    else:
-        keys = rng.random(shape + (n_trials,), dtype=np.float32)
-        order = np.argsort(keys, axis=-1, kind="stable")[..., :n_pseudo_trials * settings.n_pseudo]
-        pseudo_trials = order.astype(np.int32).reshape(shape + (n_pseudo_trials, settings.n_pseudo))
+    pseudo_trials = pseudo_trial_groups(rng, (settings.n_repeats, n_pairs, 2), n_trials, n_pseudo_trials,
+                                        settings.n_pseudo)
     m, k = n_pseudo_trials, settings.n_folds
     class_folds = np.stack([np.arange(m) % k, np.arange(m, 2 * m) % k]).astype(np.int8)  # (2, m)
     test_fold = np.empty((settings.n_repeats, n_times, n_pairs, 2, m), dtype=np.int8)
 
     def assign(repeat: int, t: int, keys: np.ndarray) -> None:
-        test_fold[repeat, t] = np.take_along_axis(
-            np.broadcast_to(class_folds, (n_pairs, 2, m)),
-            np.argsort(keys, axis=-1, kind="stable"), axis=-1)
+        test_fold[repeat, t] = shuffled_folds(class_folds, keys)
 
     # the keys come from the one random stream in order; the sorts (which release the GIL) run on
     # every CPU, with a bounded number of key arrays in flight
@@ -225,6 +219,40 @@ def decoding_plan(n_images: int, n_trials: int, n_times: int,
             future.result()
     return DecodingPlan(pair_images=pair_images, pseudo_trials=pseudo_trials, test_fold=test_fold,
                         n_folds=k)
+
+
+def pseudo_trial_groups(rng: np.random.Generator, shape: tuple[int, ...], n_trials: int,
+                        n_pseudo_trials: int, n_pseudo: int) -> np.ndarray:
+    """Trial indices averaged into each pseudo-trial, for every entry of ``shape`` (the plan convention).
+
+    With ``n_pseudo == 1`` every trial is its own pseudo-trial, in order, and nothing is drawn. Otherwise
+    one float32 key per trial is drawn from ``rng`` for every entry of ``shape`` (one array, C order),
+    the trials are sorted by key and the first ``n_pseudo_trials * n_pseudo`` grouped consecutively.
+
+    Args:
+        rng: the plan's random stream (advanced only when ``n_pseudo > 1``).
+        shape: leading shape, e.g. (n_repeats, n_pairs, 2) for decoding, (n_repeats, n_images) for
+            crossnobis.
+        n_trials: trials per image.
+        n_pseudo_trials: pseudo-trials per image (``n_trials // n_pseudo``).
+        n_pseudo: trials per pseudo-trial.
+
+    Returns:
+        int32 (*shape, n_pseudo_trials, n_pseudo) (a read-only broadcast view when ``n_pseudo == 1``).
+    """
+    shape = tuple(shape)
+    if n_pseudo == 1:
+        return np.broadcast_to(np.arange(n_trials, dtype=np.int32)[:, None], shape + (n_trials, 1))
+    keys = rng.random(shape + (n_trials,), dtype=np.float32)
+    order = np.argsort(keys, axis=-1, kind="stable")[..., :n_pseudo_trials * n_pseudo]
+    return order.astype(np.int32).reshape(shape + (n_pseudo_trials, n_pseudo))
+
+
+def shuffled_folds(class_folds: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Fold labels in a random order per class: ``class_folds`` (..., m) permuted along the last axis by
+    the stable argsort of ``keys`` (broadcast against it), as :func:`decoding_plan` assigns folds."""
+    return np.take_along_axis(np.broadcast_to(class_folds, keys.shape),
+                              np.argsort(keys, axis=-1, kind="stable"), axis=-1)
 
 
 def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None,
