@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from brainscore_core.metrics import Score
 from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from realnet_plugins.brainscore_bridge.assemblies import load_assembly, load_stimulus_set
 from realnet_plugins.brainscore_bridge.benchmarks import ceiled_value, realnet_benchmark
@@ -112,7 +112,9 @@ def test_all_subject_ceiling_is_leave_one_subject_out_consistency(packages):
     package = packages["eeg"]
     benchmark = realnet_benchmark("ThingsEEG2-temporal_rsa", package=package)
     rdms = np.stack([package.rdms(s)[0] for s in package.subjects]).astype(np.float64)
-    loso = np.array([[spearmanr(upper(rdms[s, t]), upper(np.delete(rdms, s, axis=0)[:, t].mean(axis=0)))[0]
+    # subjects pooled as rsatoolbox pools them for Spearman: the mean of their rank-transformed RDMs
+    ranks = np.stack([[rankdata(upper(rdms[s, t])) for t in range(20)] for s in range(3)])
+    loso = np.array([[spearmanr(ranks[s, t], np.delete(ranks, s, axis=0)[:, t].mean(axis=0))[0]
                       for s in range(3)] for t in range(20)]).mean(axis=1)
     ceiling = benchmark.ceiling
     np.testing.assert_allclose(ceiling.attrs["per_time"].values, loso, atol=1e-10)
@@ -132,9 +134,32 @@ def test_single_subject_ceiling_is_spearman_brown_corrected_split_half(packages)
     assert benchmark.identifier == "ThingsEEG2.sub-03-temporal_rsa"
     halves = package.rdms("sub-03")[1]
     r = np.array([spearmanr(upper(halves[0, t]), upper(halves[1, t]))[0] for t in range(20)])
-    np.testing.assert_allclose(benchmark.ceiling.attrs["per_time"].values, 2 * r / (1 + r), atol=1e-10)
+    # a negative half-correlation has no Spearman-Brown correction: NaN, left out of the summary, flagged
+    expected = np.where(r >= 0, 2 * r / (1 + r), np.nan)
+    np.testing.assert_allclose(benchmark.ceiling.attrs["per_time"].values, expected, atol=1e-10)
+    assert float(benchmark.ceiling) == pytest.approx(np.nanmean(expected[WINDOW]))
     score = benchmark(StubModel(seed=3))
     assert score.attrs["subjects"] == ["sub-03"] and score.attrs["detail"].sizes["subject"] == 1
+    negative_in_window = [t * 10 for t in range(5, 20) if r[t] < 0]
+    assert (score.attrs["ceiling"].attrs.get("negative_half_correlation", []) == negative_in_window)
+    assert any(f.startswith("negative split-half") for f in score.attrs["flags"]) == bool(negative_in_window)
+    # one subject: the error is the image bootstrap's standard error of the raw summary, over the ceiling
+    low, high, confidence = score.attrs["raw_interval"]
+    assert "bootstrap over images" in score.attrs["error_method"] and confidence == 0.95
+    assert low <= float(score.attrs["raw"]) <= high and 0 < score.attrs["error"] < 1
+
+
+def test_crossnobis_benchmarks_compare_with_the_packaged_crossnobis_rdms(packages):
+    package = packages["eeg"]
+    model = StubModel(seed=8)
+    score = realnet_benchmark("ThingsEEG2-temporal_rsa_crossnobis", package=package)(model)
+    ids = package.stimulus_table()["stimulus_id"].tolist()
+    expected = np.array([[[spearmanr(upper(package.rdms(s, "crossnobis")[0][t]), upper(stub_rdm(model, r, ids)))[0]
+                           for t in range(20)] for r in REGIONS] for s in package.subjects])
+    np.testing.assert_allclose(score.attrs["detail"].values, expected, atol=1e-10)
+    assert score.attrs["rdm_kind"].startswith("crossnobis distance")
+    assert score.attrs["rdm_kind"] != realnet_benchmark("ThingsEEG2-temporal_rsa", package=package)(model).attrs[
+        "rdm_kind"]
 
 
 def test_models_see_the_images_full_field_in_the_standard_regions_and_time_bin(packages):
@@ -207,9 +232,10 @@ def test_shen_rsa_is_max_over_regions_per_roi_averaged_over_rois_and_subjects(pa
     np.testing.assert_allclose(score.attrs["detail"].values, expected, atol=1e-10)
     assert score.attrs["raw_summary"] == pytest.approx(expected.max(axis=2).mean())
     assert float(score.attrs["raw"]) == pytest.approx(expected.max(axis=2).mean())
-    rdms = {s: package.rdms(s, "natural") for s in package.subjects}
-    loso = [np.mean([spearmanr(upper(rdms[s][roi]), upper(np.mean([rdms[o][roi] for o in rdms if o != s], axis=0)))[0]
-                     for s in rdms]) for roi in rois]
+    ranks = {s: {roi: rankdata(upper(rdm)) for roi, rdm in package.rdms(s, "natural").items()}
+             for s in package.subjects}  # pooled as rsatoolbox pools for Spearman: mean rank-transformed RDM
+    loso = [np.mean([spearmanr(ranks[s][roi], np.mean([ranks[o][roi] for o in ranks if o != s], axis=0))[0]
+                     for s in ranks]) for roi in rois]
     np.testing.assert_allclose(score.attrs["ceiling"].attrs["per_roi"].values, loso, atol=1e-10)
     assert float(score.attrs["ceiling"]) == pytest.approx(np.mean(loso))
     assert benchmark.identifier == "Shen2019.natural-rsa" and benchmark.version == 2

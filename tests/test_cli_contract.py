@@ -439,6 +439,9 @@ def test_the_light_option_values_equal_their_owners():
     from realnet_plugins.datasets.things_eeg2.packaging import PRESETS
 
     assert options.DECODING_PRESETS == PRESETS
+    from realnet_plugins.rsa.kinds import EEG_RDM_KINDS
+
+    assert options.CROSSNOBIS_NOISE == tuple(EEG_RDM_KINDS["crossnobis"].presets)
     assert options.PAPER_NEURAL_BENCHMARKS == PAPER_NEURAL_BENCHMARKS
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     assert options.TRAIN_DEFAULTS == {name: defaults[name] for name in options.TRAIN_DEFAULTS}

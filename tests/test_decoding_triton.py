@@ -126,20 +126,18 @@ def test_triton_backend_refuses_what_it_cannot_run(monkeypatch):
             decoding_rdm(trials, backend="triton", progress=False)
 
 
-def test_packaging_uses_the_gpu_only_when_there_is_one(monkeypatch):
+def test_the_engine_and_packaging_use_the_gpu_only_when_there_is_one(monkeypatch):
     torch = pytest.importorskip("torch")
-    from realnet_plugins.datasets.things_eeg2 import packaging as things_eeg2
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert things_eeg2._device("auto") is None
-    assert things_eeg2._device("numba") is None
-    assert things_eeg2._device("torch") == "cpu"
-    assert decoding.resolve_backend("auto", things_eeg2._device("auto")) in ("numba", "numpy")
-    assert things_eeg2.decoding_backend("auto")[1] is None
-    assert things_eeg2.decoding_backend("torch") == ("torch", "cpu")
+    assert decoding.choose_backend("auto")[0] in ("numba", "numpy")
+    assert decoding.choose_backend("auto")[1] is None
+    assert decoding.choose_backend("numba") == ("numba", None)
+    assert decoding.choose_backend("torch") == ("torch", "cpu")
+    assert decoding.choose_backend("numpy") == ("numpy", None)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert things_eeg2._device("auto") == "cuda"
-    assert things_eeg2._device("triton") == "cuda"
-    assert things_eeg2._device("numpy") is None
     expected = "triton" if decoding._triton_kernels() is not None else "torch"
-    assert things_eeg2.decoding_backend("auto") == (expected, "cuda")
+    assert decoding.choose_backend("auto") == (expected, "cuda")
+    assert decoding.choose_backend("torch") == ("torch", "cuda")
+    assert decoding.choose_backend("numpy") == ("numpy", None)
+    assert decoding.choose_backend("torch", "cpu") == ("torch", "cpu"), "an explicit device is kept"

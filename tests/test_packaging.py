@@ -23,7 +23,7 @@ from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_rele
 from realnet_plugins.datasets.things_eeg2.packaging import ThingsEEG2Package, package_things_eeg2
 from realnet_plugins.datasets.things_eeg2.reader import ThingsEEG2Release
 from realnet_plugins.errors import DataFormatError, MissingFileError
-from realnet_plugins.rsa import DecodingSettings, decoding_rdm
+from realnet_plugins.rsa import DecodingSettings, crossnobis, decoding, decoding_rdm
 from realnet_plugins.rsa.ceiling import split_half_decoding_rdms
 from realnet_plugins.storage import sha256_file
 
@@ -94,13 +94,38 @@ def test_things_eeg2_package_holds_the_trials_coords_and_engine_rdms(eeg_release
     assert json.loads((dataset_dir("things_eeg2") / "current.json").read_text()) == {"fingerprint": result.fingerprint}
 
 
+def test_package_holds_crossnobis_rdms_of_the_chosen_noise_normalisation(eeg_release):
+    release = ThingsEEG2Release(eeg_release)
+    trials = release.test_trials(1)
+    package = ThingsEEG2Package(package_things_eeg2(eeg_release, subjects=[1], progress=False).folder)
+    assert package.rdm_kinds == ["decoding", "crossnobis"]
+    rdm, halves = package.rdms(1, "crossnobis")
+    settings = crossnobis.CrossnobisSettings()  # noise "epoch": shrinkage covariance of the epoch's residuals
+    np.testing.assert_allclose(rdm, crossnobis.crossnobis_rdm(trials, settings=settings, progress=False), rtol=1e-5,
+                               atol=1e-6)
+    first, second = crossnobis.split_half_crossnobis_rdms(trials, settings, 0, progress=False)
+    np.testing.assert_allclose(halves, np.stack([first, second]), rtol=1e-5, atol=1e-6)
+
+    euclidean = package_things_eeg2(eeg_release, subjects=[1], crossnobis="none", progress=False)
+    assert euclidean.fingerprint != package.fingerprint
+    plain = crossnobis.crossnobis_rdm(trials, settings=crossnobis.CrossnobisSettings(noise="none"), progress=False)
+    np.testing.assert_allclose(ThingsEEG2Package(euclidean.folder).rdms(1, "crossnobis")[0], plain, rtol=1e-5,
+                               atol=1e-6)
+    decoding_only = ThingsEEG2Package(package_things_eeg2(eeg_release, subjects=[1], crossnobis=None,
+                                                          progress=False).folder)
+    assert decoding_only.rdm_kinds == ["decoding"]
+    with pytest.raises(MissingFileError, match="holds \\['decoding'\\] RDMs, not 'crossnobis'"):
+        decoding_only.rdms(1, "crossnobis")
+
+
 def test_packaging_the_same_inputs_again_reuses_the_package(eeg_release, monkeypatch):
     first = package_things_eeg2(eeg_release, progress=False)
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("RDMs recomputed")
 
-    monkeypatch.setattr(eeg_packaging, "decoding_rdm", must_not_run)
+    monkeypatch.setattr(decoding, "decoding_rdm", must_not_run)
+    monkeypatch.setattr(crossnobis, "crossnobis_rdm", must_not_run)
     again = package_things_eeg2(eeg_release, progress=False)
     assert again.reused and again.folder == first.folder
 
@@ -108,9 +133,8 @@ def test_packaging_the_same_inputs_again_reuses_the_package(eeg_release, monkeyp
 def test_rdm_cache_lets_a_new_package_reuse_computed_subjects(eeg_release, monkeypatch):
     only_first = package_things_eeg2(eeg_release, subjects=[1], progress=False)
     calls = []
-    real = eeg_packaging.decoding_rdm
-    monkeypatch.setattr(eeg_packaging, "decoding_rdm",
-                        lambda trials, **kw: calls.append(trials.shape) or real(trials, **kw))
+    real = decoding.decoding_rdm
+    monkeypatch.setattr(decoding, "decoding_rdm", lambda trials, **kw: calls.append(trials.shape) or real(trials, **kw))
     both = package_things_eeg2(eeg_release, subjects=[1, 2], progress=False)
     assert both.fingerprint != only_first.fingerprint
     assert len(calls) == 1, "only subject 2's full RDM is new"
@@ -125,7 +149,7 @@ def test_presets_name_the_engine_settings_and_unknown_ones_are_refused(eeg_relea
 
 
 def test_interrupted_packaging_leaves_no_package_and_no_partial_files(eeg_release, realnet_home, monkeypatch):
-    real = eeg_packaging.decoding_rdm
+    real = decoding.decoding_rdm
     calls = []
 
     def interrupt_on_second_subject(trials, **kwargs):
@@ -134,13 +158,13 @@ def test_interrupted_packaging_leaves_no_package_and_no_partial_files(eeg_releas
             raise KeyboardInterrupt
         return real(trials, **kwargs)
 
-    monkeypatch.setattr(eeg_packaging, "decoding_rdm", interrupt_on_second_subject)
+    monkeypatch.setattr(decoding, "decoding_rdm", interrupt_on_second_subject)
     with pytest.raises(KeyboardInterrupt):
         package_things_eeg2(eeg_release, progress=False)
     folder = dataset_dir("things_eeg2")
     assert [p.name for p in folder.iterdir()] == []
     assert leftovers(realnet_home) == []
-    cached = list((realnet_home / "cache" / "eeg_rdms").glob("*.npz"))
+    cached = list((realnet_home / "cache" / "eeg_rdms" / "decoding").glob("*.npz"))
     assert len(cached) == 1, "the finished subject's RDMs stay cached, complete"
     with np.load(cached[0]) as stored:
         assert stored["rdm"].shape == (20, 6, 6)

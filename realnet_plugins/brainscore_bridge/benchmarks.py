@@ -34,10 +34,12 @@ the score
     ``attrs['nan_reason']`` when the ceiling is ≤ 0 or undefined.
 ``attrs['error']``
     with several subjects, the standard error over subjects of the per-subject ceiled scores; with
-    one subject, NaN (``attrs['error_method']`` says why).
+    one subject, the bootstrap standard error over images (1000 resamplings of the stimulus set, as
+    rsatoolbox resamples patterns) of the raw summary, divided by the ceiling
+    (``attrs['error_method']`` says which; ``attrs['raw_interval']`` keeps the 95 % interval).
 ``attrs['flags']``
-    reasons not to trust the score (raw above the ceiling; too few images for a stable RSA);
-    empty when there are none.
+    reasons not to trust the score (raw above the ceiling; too few images for a stable RSA; negative
+    split-half reliabilities left out of the ceiling); empty when there are none.
 
 Every attr is picklable (Brain-Score pickles the Score).
 """
@@ -56,6 +58,7 @@ from realnet_plugins.constants import REGIONS
 from realnet_plugins.datasets import BenchmarkDescriptor, benchmark_descriptor, benchmark_descriptors, resolve
 from realnet_plugins.datasets.targets import RDMTargets
 from realnet_plugins.errors import DataFormatError, UsageError
+from realnet_plugins.rsa.bootstrap import rsa_image_bootstrap
 from realnet_plugins.rsa.ceiling import inter_subject_ceiling, split_half_ceiling
 from realnet_plugins.rsa.rdm import compare_rdms, model_rdm
 
@@ -66,6 +69,8 @@ PRESENTATION = "full-field: stimuli passed unchanged, no place_on_screen rescali
 #: standard error of about sqrt(1.06 / (m - 3)) (Fieller, Hartley & Pearson 1957), above 0.2 for
 #: fewer than 9 images (36 pairs).
 MIN_STABLE_IMAGES = 9
+#: Image resamplings of the single-subject bootstrap error.
+N_BOOTSTRAP = 1000
 
 
 def realnet_benchmark(identifier: str, **kwargs: Any) -> BenchmarkBase:
@@ -256,6 +261,9 @@ class RDMBenchmark(BenchmarkBase):
             per_target = np.asarray(reliability.ceiling, dtype=np.float64)
             attrs[f"half_correlation_per_{name}"] = self._per_target(reliability.half_correlation, targets)
             attrs["method"] = (f"split-half reliability of the subject's RDM, Spearman-Brown corrected, per {name}")
+            negative = np.asarray(reliability.negative, dtype=bool) & self._summary_mask(targets)
+            if negative.any():
+                attrs["negative_half_correlation"] = [targets.targets[i] for i in np.flatnonzero(negative)]
         else:
             if len(targets.subjects) < 2:
                 per_target = np.full(len(targets.targets), np.nan)
@@ -279,12 +287,8 @@ class RDMBenchmark(BenchmarkBase):
         rsa = np.stack([np.stack([np.atleast_1d(np.asarray(compare_rdms(subject_rdms, rdm, method="spearman"),
                                                            dtype=np.float64)) for rdm in model_rdms.values()])
                         for subject_rdms in targets.rdms])  # (S, R, T)
-        mask = self._summary_mask(targets)
-        if self.options.get("region_reduction", "mean") == "max":
-            values = rsa.max(axis=1)[:, mask]  # (S, T'): best region per subject and target
-        else:
-            values = rsa[:, :, mask]  # (S, R, T')
-        per_subject = np.array([mean_finite(v) for v in values])
+        per_subject = np.array([self._summarise(subject_rsa, targets) for subject_rsa in rsa])
+        values = self._summary_values(rsa, targets)
         raw = mean_finite(values)
         ceiling = self.ceiling
         score_value, unbounded, reason = ceiled_value(raw, float(ceiling.values))
@@ -301,8 +305,14 @@ class RDMBenchmark(BenchmarkBase):
             score.attrs["error"] = standard_error(subject_scores)
             score.attrs["error_method"] = "standard error over subjects of the per-subject ceiled scores"
         else:
-            score.attrs["error"] = float("nan")
-            score.attrs["error_method"] = "one subject: no error over subjects"
+            interval = rsa_image_bootstrap(np.stack(list(model_rdms.values())), targets.rdms[0],
+                                           summary=lambda subject_rsa: self._summarise(subject_rsa, targets),
+                                           n_bootstrap=int(self.options.get("n_bootstrap", N_BOOTSTRAP)))
+            ceiling_value = float(ceiling.values)
+            score.attrs["error"] = float(interval.se / ceiling_value) if ceiling_value > 0 else float("nan")
+            score.attrs["error_method"] = (f"bootstrap over images ({len(interval.samples)} resamplings): standard "
+                                           "error of the raw summary divided by the ceiling")
+            score.attrs["raw_interval"] = (float(interval.low), float(interval.high), interval.confidence)
         score.attrs.update({
             "detail": detail,
             "max_over_regions": DataAssembly(rsa.max(axis=1), dims=("subject", dim),
@@ -322,8 +332,25 @@ class RDMBenchmark(BenchmarkBase):
             score.attrs["nan_reason"] = reason
         return score
 
+    def _summary_values(self, rsa: np.ndarray, targets: RDMTargets) -> np.ndarray:
+        """The RSA values the summary averages: (..., R, T') for 'mean', (..., T') best region for 'max'.
+
+        ``rsa`` is (..., n_regions, n_targets)."""
+        mask = self._summary_mask(targets)
+        if self.options.get("region_reduction", "mean") == "max":
+            return np.max(rsa, axis=-2)[..., mask]
+        return rsa[..., mask]
+
+    def _summarise(self, subject_rsa: np.ndarray, targets: RDMTargets) -> float:
+        """One subject's raw summary from its RSA values (n_regions, n_targets)."""
+        return mean_finite(self._summary_values(subject_rsa, targets))
+
     def _flags(self, raw: float, ceiling: float, unbounded: float, targets: RDMTargets) -> list[str]:
         flags = []
+        negative = self.ceiling.attrs.get("negative_half_correlation")
+        if negative:
+            flags.append(f"negative split-half reliability at {_target_name(targets.target_dim)} {negative}: left out "
+                         "of the ceiling (the subject's RDM is not reliable there)")
         if np.isfinite(unbounded) and unbounded > 1:
             flags.append(f"raw above ceiling: the model's RSA ({raw:.3f}) exceeds the data's ceiling ({ceiling:.3f}), "
                          "so the score is clipped to 1; the ceiling underestimates the data's reliability here")

@@ -23,6 +23,9 @@ DECODING_BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "torch", "triton
 #: Decoding presets of ``realnet package things-eeg2`` (owner:
 #: ``realnet_plugins.datasets.things_eeg2.packaging.PRESETS``).
 DECODING_PRESETS: tuple[str, ...] = ("paper", "neurora-1.x")
+#: Crossnobis noise normalisations of ``realnet package things-eeg2`` (owner:
+#: ``realnet_plugins.rsa.kinds.EEG_RDM_KINDS['crossnobis'].presets``).
+CROSSNOBIS_NOISE: tuple[str, ...] = ("epoch", "time", "none")
 #: What ``realnet score`` scores when no benchmark is named (owner:
 #: ``realnet_plugins.report.scores.PAPER_NEURAL_BENCHMARKS``).
 PAPER_NEURAL_BENCHMARKS: tuple[str, ...] = (

@@ -51,6 +51,7 @@ __all__ = [
     "shuffled_folds",
     "sklearn_svc_decisions",
     "svm_decisions",
+    "choose_backend",
     "resolve_backend",
 ]
 
@@ -272,9 +273,9 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
             warm-starts and ends each SVM at the exact optimum, the others stop within a relative
             duality gap of 1e-8, so about 5 in 10 000 accuracies differ by one held-out sample
             (one on the decision boundary).
-        device: torch device for ``backend='torch'`` (default ``'cpu'``) or ``'triton'`` (default
-            ``'cuda'``; the CPU only under ``TRITON_INTERPRET=1``); for ``'auto'``, a CUDA device
-            selects the GPU back ends; must be None for the CPU back ends.
+        device: torch device for ``backend='torch'`` or ``'triton'`` (the CPU only under
+            ``TRITON_INTERPRET=1``); None chooses (:func:`choose_backend`: the GPU when torch sees
+            one); must be None for the CPU back ends.
         progress: show a tqdm progress bar (only where the output is a terminal).
         n_threads: CPU threads of the ``'numba'`` and ``'numpy'`` back ends (default: the number
             of CPUs); results do not depend on it.
@@ -293,6 +294,8 @@ def decoding_rdm(trials: np.ndarray, *, settings: DecodingSettings | None = None
     data = _checked_trials(trials)
     n_images, n_trials, _, n_times = data.shape
     _pseudo_trials_per_image(n_trials, settings)
+    if settings.classifier == "svm":  # the built-in solver runs on every back end: let the machine choose
+        backend, device = choose_backend(backend, device)
     runner = _Runner(settings, backend, device)
     plan = decoding_plan(n_images, n_trials, n_times, settings)
     n_pairs = len(plan.pair_images)
@@ -401,6 +404,33 @@ CLASSIFIERS: dict[str, BatchedClassifier] = {
 
 # --------------------------------------------------------------------------------------------
 # Engine internals
+
+
+def choose_backend(backend: str = "auto", device: Any = None) -> tuple[str, Any]:
+    """The concrete back end and torch device that ``backend`` selects on this machine.
+
+    The one place where the decoding engine picks its hardware: :func:`decoding_rdm` and
+    ``realnet package`` both call it. Without a ``device``, ``'auto'`` and ``'triton'`` use the GPU
+    when torch sees one, ``'torch'`` uses the GPU or else the CPU; the CPU back ends take no device.
+
+    Args:
+        backend: one of :data:`BACKENDS`.
+        device: an explicit torch device, or None to choose as above.
+
+    Returns:
+        ``(backend, device)``, e.g. ``('triton', 'cuda')`` on a GPU machine, ``('numba', None)``
+        without one.
+    """
+    if device is None and backend in ("auto", "torch", "triton"):
+        try:
+            import torch
+        except ImportError:
+            torch = None
+        if torch is not None and torch.cuda.is_available():
+            device = "cuda"
+        elif backend == "torch":
+            device = "cpu"
+    return resolve_backend(backend, device), device
 
 
 def resolve_backend(backend: str, device: Any = None) -> str:

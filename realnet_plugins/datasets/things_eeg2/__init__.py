@@ -21,7 +21,8 @@ BIBTEX = """@article{gifford2022large,
 }"""
 
 #: Version of the temporal RSA benchmarks (2: scalar raw/ceiling/error, detail in attrs['detail'],
-#: rsatoolbox-pooled inter-subject ceilings).
+#: rsatoolbox-pooled inter-subject ceilings, image-bootstrap error for one subject). The crossnobis
+#: benchmarks are new at version 2 too, so that one number describes the family.
 TEMPORAL_RSA_VERSION = 2
 _BRIDGE = "realnet_plugins.brainscore_bridge.benchmarks:RDMBenchmark"
 #: How every temporal RSA benchmark summarises (SPEC.md, Evaluation: EEG temporal RSA).
@@ -55,7 +56,9 @@ def _metadata(n_subjects: int, rdm_kind: str) -> dict:
     }
 
 
-_KIND_NOTES = {"decoding": "pairwise linear-SVM decoding accuracy, 5-fold cross-validated"}
+_KIND_NOTES = {"decoding": "pairwise linear-SVM decoding accuracy, 5-fold cross-validated",
+               "crossnobis": "crossnobis distance (5-fold cross-validated, noise-normalised with a shrinkage "
+                             "covariance of the epoch's residuals; Guggenmos et al. 2018)"}
 
 
 def _temporal_rsa(rdm_kind: str, suffix: str, description: str) -> tuple[BenchmarkDescriptor, ...]:
@@ -78,7 +81,8 @@ DESCRIPTOR = DatasetDescriptor(
     package_class="realnet_plugins.datasets.things_eeg2.packaging:ThingsEEG2Package",
     command="things-eeg2",
     cli="realnet_plugins.datasets.things_eeg2.cli",
-    benchmarks=_temporal_rsa("decoding", "", "decoding RDM"),
+    benchmarks=_temporal_rsa("decoding", "", "decoding RDM")
+    + _temporal_rsa("crossnobis", "_crossnobis", "crossnobis RDM (cross-validated Mahalanobis distance)"),
     bibtex=BIBTEX,
     sources=(
         Source("preprocessed EEG (per subject) and the image set", "https://osf.io/3jk45/",

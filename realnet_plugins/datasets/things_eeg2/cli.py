@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from realnet_plugins.commands.options import DECODING_BACKENDS, DECODING_PRESETS
+from realnet_plugins.commands.options import CROSSNOBIS_NOISE, DECODING_BACKENDS, DECODING_PRESETS
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -24,17 +24,23 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="decoding back end: auto (default: the fused Triton kernel on a GPU when one is present, "
                         "else numba's compiled CPU kernels when numba is installed, else numpy), numba, numpy, "
                         "torch (batched; uses a GPU when present) or triton (GPU only)")
+    p.add_argument("--crossnobis-noise", choices=CROSSNOBIS_NOISE + ("off",), default=CROSSNOBIS_NOISE[0],
+                   help="noise normalisation of the crossnobis RDMs also packaged (the *-temporal_rsa_crossnobis "
+                        "benchmarks): epoch = one shrinkage covariance over the epoch's residuals (default), time = "
+                        "one per time point, none = cross-validated Euclidean distance, off = no crossnobis RDMs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
-    from realnet_plugins.datasets.things_eeg2.packaging import decoding_backend, package_things_eeg2
+    from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
+    from realnet_plugins.rsa.decoding import choose_backend
 
     if not args.quiet:
-        backend, device = decoding_backend(args.backend)
+        backend, device = choose_backend(args.backend)
         print(f"decoding back end: {backend}{f' on {device}' if device else ''} (used for RDMs not yet cached)")
-    result = package_things_eeg2(args.source, subjects=args.subjects, preset=args.preset, backend=args.backend,
-                                 progress=not args.quiet)
+    crossnobis = None if args.crossnobis_noise == "off" else args.crossnobis_noise
+    result = package_things_eeg2(args.source, subjects=args.subjects, preset=args.preset, crossnobis=crossnobis,
+                                 backend=args.backend, progress=not args.quiet)
     state = "already packaged, reused" if result.reused else "packaged"
     print(f"things-eeg2: {state} {result.folder} (now the current package)")
     return 0

@@ -7,7 +7,8 @@ writes one package folder ``$REALNET_HOME/assemblies/things_eeg2/<fingerprint>/`
     stimulus_set.csv       one row per test image: stimulus_id (file stem), image_file_name,
                            concept, concept_things, image_path (absolute, the user's file), sha256
     sub-01.nc              EEG assembly (netCDF): presentation × neuroid × time_bin
-    sub-01_rdms.npz        rdm (n_times, n, n), split_half (2, n_times, n, n), stimulus_ids, times_ms
+    sub-01_<kind>_rdms.npz rdm (n_times, n, n), split_half (2, n_times, n, n), stimulus_ids, times_ms,
+                           one file per EEG RDM kind (decoding, crossnobis: realnet_plugins.rsa.kinds)
 
 The images are never copied (THINGS may not be redistributed): the stimulus table points at the
 user's files and records their sha256, which is part of the fingerprint and is checked again when
@@ -23,15 +24,15 @@ The assembly is plain xarray (no Brain-Score needed); the bridge wraps it as a `
 
 Values are float32 in the release's units (MVNN-whitened, not z-scored again).
 
-Decoding RDMs (SPEC.md, Evaluation) are the expensive part: they are cached per subject under
-``$REALNET_HOME/cache/eeg_rdms/<key>.npz``, keyed by the subject's release fingerprint, the
-decoding settings, the split seed and the package version, so packaging again (other subjects, a
-lost package folder, another preset) recomputes only what is new. The split-half RDMs (trials
-split in two random halves, one RDM per half) give the single-subject ceiling.
+EEG RDMs (SPEC.md, Evaluation; and crossnobis distances, Guggenmos et al. 2018) are cached per subject
+and kind under ``$REALNET_HOME/cache/eeg_rdms/<kind>/<key>.npz``, keyed by the subject's release
+fingerprint, the kind's settings, the split seed and the package version, so packaging again (other
+subjects, a lost package folder, another preset) recomputes only what is new. Decoding RDMs are the
+expensive part (minutes per subject on 2 cores); crossnobis RDMs take about a second. The split-half
+RDMs (trials split in two random halves, one RDM per half) give the single-subject ceiling.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Any, Sequence
@@ -58,11 +59,11 @@ from realnet_plugins.datasets.store import (
 )
 from realnet_plugins.datasets.targets import RDMTargets, Stimuli, check_stimulus_ids
 from realnet_plugins.datasets.things_eeg2.reader import ThingsEEG2Release
-from realnet_plugins.errors import DataFormatError, MissingFileError, RealnetError, UsageError
+from realnet_plugins.errors import DataFormatError, MissingFileError, RealnetError
 from realnet_plugins.paths import cache_dir
-from realnet_plugins.rsa import DecodingSettings, decoding_rdm
-from realnet_plugins.rsa.ceiling import split_half_decoding_rdms
-from realnet_plugins.rsa.decoding import resolve_backend
+from realnet_plugins.rsa import DecodingSettings
+from realnet_plugins.rsa.decoding import choose_backend
+from realnet_plugins.rsa.kinds import EEGRDMKind, eeg_rdm_kind
 from realnet_plugins.storage import atomic_path, cached_sha256, fingerprint
 
 logger = logging.getLogger(__name__)
@@ -71,28 +72,22 @@ DATASET = "things_eeg2"
 PACKAGE_COMMAND = "realnet package things-eeg2 --source DIR"
 #: Decoding presets by their command-line name.
 PRESETS: tuple[str, ...] = ("paper", "neurora-1.x")
+#: EEG RDM kinds packaged by default, with their presets (:data:`realnet_plugins.rsa.kinds.EEG_RDM_KINDS`).
+DEFAULT_RDM_KINDS: dict[str, str] = {"decoding": "paper", "crossnobis": "epoch"}
 #: Seed of the random split of trials into halves (single-subject ceiling).
 SPLIT_HALF_SEED = 0
 #: Registered stimulus-set identifier of the test images.
 STIMULUS_SET = "ThingsEEG2.test"
 #: Width of one EEG sample's time bin (100 Hz), ms.
 SAMPLE_MS = 10
-_RDM_CACHE_VERSION = 1
+_RDM_CACHE_VERSION = 2
 
 
 def preset_settings(preset: str) -> DecodingSettings:
     """The decoding settings of a named preset: ``'paper'`` or ``'neurora-1.x'`` (SPEC.md)."""
-    if preset == "paper":
-        return DecodingSettings.paper()
-    if preset == "neurora-1.x":
-        return DecodingSettings.neurora_1x()
-    raise ValueError(f"unknown decoding preset {preset!r}; expected one of {list(PRESETS)}")
-
-
-def _settings_record(settings: DecodingSettings) -> dict[str, Any]:
-    if dataclasses.is_dataclass(settings):
-        return dataclasses.asdict(settings)
-    return dict(vars(settings))
+    if preset not in PRESETS:
+        raise ValueError(f"unknown decoding preset {preset!r}; expected one of {list(PRESETS)}")
+    return eeg_rdm_kind("decoding").settings(preset)
 
 
 def times_ms() -> np.ndarray:
@@ -138,80 +133,55 @@ def eeg_assembly(trials: np.ndarray, stimulus_ids: Sequence[str], subject: int) 
     )
 
 
-def _rdm_cache_path(release_fingerprint: str, settings: DecodingSettings) -> Path:
-    key = fingerprint("eeg-decoding-rdms", _RDM_CACHE_VERSION, __version__, release_fingerprint,
-                      _settings_record(settings), SPLIT_HALF_SEED)
-    return cache_dir("eeg_rdms") / f"{key}.npz"
+def _rdm_cache_path(release_fingerprint: str, kind: EEGRDMKind, settings: Any) -> Path:
+    key = fingerprint("eeg-rdms", _RDM_CACHE_VERSION, kind.name, __version__, release_fingerprint,
+                      kind.record(settings), SPLIT_HALF_SEED)
+    return cache_dir("eeg_rdms") / kind.name / f"{key}.npz"
 
 
-def _check_trials_for_splits(trials: np.ndarray, settings: DecodingSettings, subject: int) -> None:
+def _check_trials_for_splits(trials: np.ndarray, kind: EEGRDMKind, settings: Any, subject: int) -> None:
     """Refuse a trial count the split-half ceiling cannot use, before any RDM is computed."""
     n_folds, group = settings.n_folds, settings.n_pseudo
     half = trials.shape[1] // 2
     if half // group < n_folds:
         raise DataFormatError(
             f"{subject_name(subject)} has {trials.shape[1]} test trials per image; the single-subject ceiling splits "
-            f"them into halves of {half}, and {n_folds}-fold decoding"
+            f"them into halves of {half}, and {n_folds}-fold {kind.name}"
             + (f" of pseudo-trials averaging {group} trials" if group > 1 else "")
             + f" needs at least {n_folds * group} per half, i.e. {2 * n_folds * group} trials per image. "
             "Use the full release (80 trials per image) or fewer folds."
         )
 
 
-def subject_rdms(trials: np.ndarray, release_fingerprint: str, settings: DecodingSettings, *,
+def subject_rdms(trials: np.ndarray, release_fingerprint: str, kind: EEGRDMKind, settings: Any, *,
                  backend: str = "auto", progress: bool = True) -> dict[str, np.ndarray]:
-    """A subject's decoding RDM and split-half RDMs, from the cache or computed (then cached).
+    """A subject's RDMs of one kind and its split-half RDMs, from the cache or computed (then cached).
 
     Args:
         trials: float (n_images, n_trials, 17, 20) test EEG of the subject.
         release_fingerprint: :meth:`ThingsEEG2Release.release_fingerprint` of those trials (cache key).
-        settings: decoding settings.
-        backend: a decoding back end (:data:`realnet_plugins.rsa.decoding.BACKENDS`).
+        kind: the RDM kind (:data:`realnet_plugins.rsa.kinds.EEG_RDM_KINDS`).
+        settings: the kind's settings.
+        backend: a decoding back end (:data:`realnet_plugins.rsa.decoding.BACKENDS`; decoding only).
         progress: show the engine's progress bar.
 
     Returns:
-        ``{"rdm": float32 (20, n, n), "split_half": float32 (2, 20, n, n)}``; dissimilarity =
-        held-out pairwise decoding accuracy (0.5 = indistinguishable), diagonal 0.
+        ``{"rdm": float32 (20, n, n), "split_half": float32 (2, 20, n, n)}``: diagonal 0; decoding:
+        held-out pairwise accuracy (0.5 = indistinguishable); crossnobis: distance (0 = identical).
     """
-    backend, device = decoding_backend(backend)
-    path = _rdm_cache_path(release_fingerprint, settings)
+    path = _rdm_cache_path(release_fingerprint, kind, settings)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
             return {"rdm": stored["rdm"], "split_half": stored["split_half"]}
-    options = {"backend": backend, "device": device, "progress": progress}
-    rdm = decoding_rdm(trials, settings=settings, **options)
-    halves = split_half_decoding_rdms(trials, settings, SPLIT_HALF_SEED, **options)
+    options: dict[str, Any] = {"progress": progress}
+    if kind.uses_backend:
+        options["backend"], options["device"] = choose_backend(backend)
+    rdm = kind.compute(trials, settings, **options)
+    halves = kind.split_halves(trials, settings, SPLIT_HALF_SEED, **options)
     result = {"rdm": np.asarray(rdm, dtype=np.float32), "split_half": np.asarray(np.stack(halves), dtype=np.float32)}
     with atomic_path(path) as temporary:
         np.savez(temporary, **result)
     return result
-
-
-def decoding_backend(backend: str) -> tuple[str, str | None]:
-    """The concrete decoding back end and torch device that ``backend`` selects on this machine.
-
-    Args:
-        backend: one of :data:`realnet_plugins.rsa.decoding.BACKENDS`.
-
-    Returns:
-        ``(backend, device)``, e.g. ``('triton', 'cuda')`` with a GPU, ``('numba', None)`` without.
-    """
-    device = _device(backend)
-    return resolve_backend(backend, device), device
-
-
-def _device(backend: str) -> str | None:
-    """The torch device for ``backend``: a GPU when one is present for ``'auto'``, ``'torch'`` and
-    ``'triton'``; the CPU for ``'torch'`` without one; None (no torch device) otherwise."""
-    if backend not in ("auto", "torch", "triton"):
-        return None
-    try:
-        import torch
-    except ImportError:
-        return None
-    if torch.cuda.is_available():
-        return "cuda"
-    return "cpu" if backend == "torch" else None
 
 
 def _stimulus_table(release: ThingsEEG2Release) -> pd.DataFrame:
@@ -228,7 +198,8 @@ def _stimulus_table(release: ThingsEEG2Release) -> pd.DataFrame:
 
 
 def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = None, preset: str = "paper",
-                        backend: str = "auto", progress: bool = True) -> PackageResult:
+                        crossnobis: str | None = DEFAULT_RDM_KINDS["crossnobis"], backend: str = "auto",
+                        progress: bool = True) -> PackageResult:
     """Package the THINGS-EEG2 test split for the ``ThingsEEG2*`` benchmarks and data plugins.
 
     Args:
@@ -236,6 +207,9 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         subjects: subject numbers (default: every ``sub-XX`` folder of the release).
         preset: decoding settings, ``'paper'`` (single trials, 5 folds, no smoothing) or
             ``'neurora-1.x'``.
+        crossnobis: the noise normalisation of the crossnobis RDMs also packaged: ``'epoch'``
+            (default: one shrinkage covariance over the epoch's residuals), ``'time'`` (one per time
+            point) or ``'none'`` (cross-validated Euclidean distance); None packages decoding RDMs only.
         backend: decoding back end, ``'auto'`` (the fused Triton kernel when torch sees a GPU and
             triton is installed, else the compiled CPU kernels when numba is installed, else
             numpy), ``'numba'``, ``'numpy'``, ``'torch'`` (GPU when available) or ``'triton'``
@@ -250,8 +224,10 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         MissingFileError: missing EEG files, metadata or images (each named).
         DataFormatError: malformed files (wrong channels, image counts, too few trials, ...).
     """
-    settings = preset_settings(preset)
-    backend, _ = decoding_backend(backend)
+    kinds = {"decoding": preset_settings(preset)}
+    if crossnobis is not None:
+        kinds["crossnobis"] = eeg_rdm_kind("crossnobis").settings(crossnobis)
+    backend, _ = choose_backend(backend)
     release = ThingsEEG2Release(source)
     available = release.subjects()
     chosen = sorted({int(s) for s in subjects}) if subjects else available
@@ -266,8 +242,9 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
         )
     table = _stimulus_table(release)
     release_fingerprints = {subject_name(s): release.release_fingerprint(s, "test") for s in chosen}
+    kind_records = {name: eeg_rdm_kind(name).record(settings) for name, settings in kinds.items()}
     package_fingerprint = fingerprint("things-eeg2-package", PACKAGE_FORMAT_VERSION, release_fingerprints,
-                                      list(zip(table["stimulus_id"], table["sha256"])), _settings_record(settings),
+                                      list(zip(table["stimulus_id"], table["sha256"])), kind_records,
                                       SPLIT_HALF_SEED)
     folder = dataset_dir(DATASET) / package_fingerprint
     remove_stale_partials(dataset_dir(DATASET))
@@ -279,7 +256,8 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
     trials_of = {}
     for subject in chosen:
         trials_of[subject] = release.test_trials(subject)
-        _check_trials_for_splits(trials_of[subject], settings, subject)
+        for name, settings in kinds.items():
+            _check_trials_for_splits(trials_of[subject], eeg_rdm_kind(name), settings, subject)
     with staged_directory(folder) as staging:
         table.to_csv(staging / "stimulus_set.csv", index=False)
         stimulus_ids = table["stimulus_id"].tolist()
@@ -288,16 +266,18 @@ def package_things_eeg2(source: str | Path, *, subjects: Sequence[int] | None = 
             trials = trials_of[subject]
             logger.info("%s: %d images × %d trials", name, *trials.shape[:2])
             eeg_assembly(trials, stimulus_ids, subject).to_netcdf(staging / f"{name}.nc")
-            rdms = subject_rdms(trials, release_fingerprints[name], settings, backend=backend, progress=progress)
-            np.savez(staging / f"{name}_rdms.npz", rdm=rdms["rdm"], split_half=rdms["split_half"],
-                     stimulus_ids=np.asarray(stimulus_ids, dtype=str), times_ms=times_ms())
+            for kind, settings in kinds.items():
+                rdms = subject_rdms(trials, release_fingerprints[name], eeg_rdm_kind(kind), settings,
+                                    backend=backend, progress=progress)
+                np.savez(staging / f"{name}_{kind}_rdms.npz", rdm=rdms["rdm"], split_half=rdms["split_half"],
+                         stimulus_ids=np.asarray(stimulus_ids, dtype=str), times_ms=times_ms())
         write_json(staging / MANIFEST_NAME, {
             "format": "realnet-things-eeg2-package", "format_version": PACKAGE_FORMAT_VERSION,
             "fingerprint": package_fingerprint, "source": str(release.root.resolve()),
             "subjects": [subject_name(s) for s in chosen],
             "trial_shapes": {subject_name(s): list(trials_of[s].shape) for s in chosen},
-            "release_fingerprints": release_fingerprints, "preset": preset,
-            "decoding_settings": _settings_record(settings), "backend": backend,
+            "release_fingerprints": release_fingerprints, "preset": preset, "rdm_kinds": kind_records,
+            "crossnobis_noise": crossnobis, "backend": backend,
             "split_half_seed": SPLIT_HALF_SEED, "times_ms": times_ms().tolist(), "n_images": len(table),
             "package_version": __version__,
         })
@@ -352,14 +332,26 @@ class ThingsEEG2Package(PackagedDataset):
         with xr.open_dataarray(self._subject_file(subject, ".nc")) as stored:
             return stored.load()
 
-    def rdms(self, subject: int | str) -> tuple[np.ndarray, np.ndarray]:
-        """A subject's decoding RDMs.
+    @property
+    def rdm_kinds(self) -> list[str]:
+        """The EEG RDM kinds this package holds (``['decoding', 'crossnobis']``)."""
+        return list(self.manifest.get("rdm_kinds", {}))
+
+    def rdms(self, subject: int | str, kind: str = "decoding") -> tuple[np.ndarray, np.ndarray]:
+        """A subject's RDMs of one kind.
 
         Returns:
             ``(rdm, split_half)``: float32 (n_times, n, n) and (2, n_times, n, n), images in
             :meth:`stimulus_table` order.
+
+        Raises:
+            MissingFileError: the package holds no RDMs of ``kind`` (the message says how to make them).
         """
-        with np.load(self._subject_file(subject, "_rdms.npz"), allow_pickle=False) as stored:
+        if kind not in self.rdm_kinds:
+            raise MissingFileError(
+                f"the current THINGS-EEG2 package ({self.folder}) holds {self.rdm_kinds} RDMs, not {kind!r}; run "
+                f"`{PACKAGE_COMMAND}`" + (" without --crossnobis-noise off" if kind == "crossnobis" else ""))
+        with np.load(self._subject_file(subject, f"_{kind}_rdms.npz"), allow_pickle=False) as stored:
             expected = pd.read_csv(self.folder / "stimulus_set.csv", dtype=str)["stimulus_id"].tolist()
             check_stimulus_ids(stored["stimulus_ids"].tolist(), expected, f"{self.folder}: {subject}",
                                PACKAGE_COMMAND)
@@ -376,8 +368,7 @@ class ThingsEEG2Package(PackagedDataset):
         Raises:
             RealnetError: ``subject`` is not in the package (the message says how to package it).
         """
-        if rdm_kind != "decoding":
-            raise UsageError(f"unknown EEG RDM kind {rdm_kind!r}; this package holds 'decoding'")
+        kind = eeg_rdm_kind(rdm_kind)
         if subject is None:
             subjects = self.subjects
         else:
@@ -388,12 +379,12 @@ class ThingsEEG2Package(PackagedDataset):
                     f"{self.subjects}; run `{PACKAGE_COMMAND}` including that subject"
                 )
             subjects = [name]
-        stored = [self.rdms(s) for s in subjects]
+        stored = [self.rdms(s, rdm_kind) for s in subjects]
         return RDMTargets(
             rdms=np.stack([rdm for rdm, _ in stored]).astype(np.float64), subjects=list(subjects),
             target_dim="time_ms", targets=self.times_ms.tolist(), stimuli=self.stimuli(),
             split_halves=np.stack([halves for _, halves in stored]).astype(np.float64),
-            kind="pairwise decoding accuracy (linear SVM, cross-validated)",
+            kind=kind.description,
         )
 
     def data_assembly(self, subject: int | str, **_: object) -> xr.DataArray:
