@@ -157,9 +157,9 @@ def test_crossnobis_benchmarks_compare_with_the_packaged_crossnobis_rdms(package
     expected = np.array([[[spearmanr(upper(package.rdms(s, "crossnobis")[0][t]), upper(stub_rdm(model, r, ids)))[0]
                            for t in range(20)] for r in REGIONS] for s in package.subjects])
     np.testing.assert_allclose(score.attrs["detail"].values, expected, atol=1e-10)
-    assert score.attrs["rdm_kind"].startswith("crossnobis distance")
-    assert score.attrs["rdm_kind"] != realnet_benchmark("ThingsEEG2-temporal_rsa", package=package)(model).attrs[
-        "rdm_kind"]
+    assert score.attrs["rdm_kind"] == "crossnobis" and score.attrs["dissimilarity"].startswith("crossnobis distance")
+    decoding = realnet_benchmark("ThingsEEG2-temporal_rsa", package=package)(model)
+    assert decoding.attrs["rdm_kind"] == "decoding" and decoding.attrs["dissimilarity"].startswith("pairwise decoding")
 
 
 def test_models_see_the_images_full_field_in_the_standard_regions_and_time_bin(packages):

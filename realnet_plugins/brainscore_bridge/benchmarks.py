@@ -320,7 +320,7 @@ class RDMBenchmark(BenchmarkBase):
             "per_subject_raw": DataAssembly(per_subject, dims=("subject",), coords={"subject": list(targets.subjects)}),
             "raw_summary": float(raw), "unbounded": unbounded, "n_undefined": int(np.sum(~np.isfinite(values))),
             "subjects": list(targets.subjects), "regions": regions, f"{_target_name(dim)}s": list(targets.targets),
-            "rdm_kind": targets.kind, "n_images": targets.n_images,
+            "dissimilarity": targets.kind, "n_images": targets.n_images,
             "recording_time_bin_ms": RECORDING_TIME_BIN, "presentation": PRESENTATION,
             "package_fingerprint": self.data_fingerprint,
             "flags": self._flags(raw, float(ceiling.values), unbounded, targets),
