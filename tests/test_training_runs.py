@@ -16,12 +16,13 @@ from realnet_plugins.checkpoints import (
 )
 from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.image_cache import decode_image, normalise_batch
+from realnet_plugins.importers import import_weights
 from realnet_plugins.paths import cache_dir, realnet_home
 from realnet_plugins.recipe import PAPER_INIT_WEIGHTS, PAPER_RECIPE
 from realnet_plugins.training import TrainConfig, default_checkpoint_path, train
-from realnet_plugins.training.loop import _saved_settings, build_initial_model, run_deviations
+from realnet_plugins.training.loop import _saved_settings, build_initial_model, init_weights_origin, run_deviations
 
-from training_setup import run_log, tiny_config, tiny_release
+from training_setup import register_resnet18_release, run_log, tiny_config, tiny_release
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -173,3 +174,20 @@ def test_invalid_configurations_name_the_problem(release):
         train(_config(release, device="cpu", amp=True), progress=False)
     with pytest.raises(FileNotFoundError, match="init weights file not found: no_such_weights.pth"):
         train(_config(release, init_weights="no_such_weights.pth"), progress=False)
+
+
+def test_starting_from_the_verified_release_is_the_papers_recipe(release, tmp_path, monkeypatch):
+    path = register_resnet18_release(tmp_path, monkeypatch)
+    import_weights(path, "realnet_base_resnet18")
+    for init in ({"init_weights": str(path)}, {"init_from": "realnet_base_resnet18"}):
+        config = TrainConfig(release=release, subject=4, backbone="resnet18", **init).resolved()
+        origin = init_weights_origin(config)
+        assert origin["verified"] and origin["release"] == path.name
+        assert default_checkpoint_path(config) == checkpoint_path("realnet_r_s04")
+        other_backbone = TrainConfig(release=release, subject=4, backbone="cornet_s", **init).resolved()
+        assert not init_weights_origin(other_backbone).get("verified")
+    unverified = tmp_path / "resnet18-copy.pth"
+    unverified.write_bytes(path.read_bytes())
+    config = TrainConfig(release=release, subject=4, backbone="resnet18", init_weights=str(unverified)).resolved()
+    assert run_deviations(config)["init_weights"][1].startswith("unverified file resnet18-copy.pth (sha256 ")
+    assert default_checkpoint_path(config).parent.name == "custom"

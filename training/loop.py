@@ -358,13 +358,13 @@ def run_deviations(config: TrainConfig, origin: dict[str, Any] | None = None) ->
     return recipe_deviations(settings, None if origin.get("verified") else _describe_origin(origin))
 
 
-def _checkpoint_origin(path: Path, identifier: str | None) -> dict[str, Any]:
-    """Origin record of initial weights in a realnet checkpoint: verified iff it holds the verified release."""
+def _checkpoint_origin(path: Path, identifier: str | None, backbone: str) -> dict[str, Any]:
+    """Origin of initial weights in a realnet checkpoint: verified iff it holds ``backbone``'s verified release."""
     meta = read_checkpoint_meta(path)
     release = meta.weights_release or {}
     info: dict[str, Any] = {"kind": "realnet-checkpoint", "path": str(path), "sha256": cached_sha256(path),
                             "identifier": identifier if identifier is not None else meta.identifier}
-    if release.get("verified") and not checkpoint_deviations(meta):
+    if release.get("verified") and meta.backbone == backbone and not checkpoint_deviations(meta):
         info.update(release=release.get("release"), verified=True)
     return info
 
@@ -379,7 +379,8 @@ def init_weights_origin(config: TrainConfig) -> dict[str, Any]:
     Returns:
         ``{"kind": "random", "seed"}`` without initial weights; else ``{"kind", "path", "sha256",
         ...}`` where kind is ``realnet-checkpoint``, ``published-realnet`` or the backbone's ImageNet
-        layout, plus ``"release"`` and ``"verified": True`` for the verified release.
+        layout, plus ``"release"`` and ``"verified": True`` for the verified release of the run's
+        backbone.
 
     Raises:
         MissingFileError: the file, or the identifier's checkpoint, does not exist.
@@ -389,7 +390,7 @@ def init_weights_origin(config: TrainConfig) -> dict[str, Any]:
         path = checkpoint_path(config.init_from)
         if not path.is_file():
             raise MissingFileError(f"init weights: {missing_checkpoint_message(config.init_from)}")
-        return _checkpoint_origin(path, config.init_from)
+        return _checkpoint_origin(path, config.init_from, config.backbone)
     if config.init_weights is None:
         return {"kind": "random", "seed": config.seed}
     path = Path(config.init_weights).expanduser()
@@ -401,13 +402,13 @@ def init_weights_origin(config: TrainConfig) -> dict[str, Any]:
         )
     payload = safe_torch_load(path, mmap=True)
     if is_checkpoint_payload(payload):
-        return _checkpoint_origin(path, None)
+        return _checkpoint_origin(path, None, config.backbone)
     source, backbone = detect_source(tensor_state(payload, path))
     if source == PUBLISHED_REALNET:
         return {"kind": source, "path": str(path), "sha256": cached_sha256(path)}
     release = check_release(path, backbone)
     info = {"kind": source, "path": str(path), "sha256": release["sha256"]}
-    if release["verified"]:
+    if release["verified"] and backbone == config.backbone:
         info.update(release=release["release"], verified=True)
     return info
 
