@@ -8,7 +8,7 @@ A checkpoint is a ``torch.save`` of a plain dict (loadable with ``weights_only=T
       "state_dict": {name: tensor},        # ReAlnet module: backbone.* and eeg_head.*
       "meta": {
         "backbone": "cornet_s" | "resnet18",
-        "variant": "realnet" | "no_contrastive" | ... | "base",
+        "variant": "realnet" | "no_contrastive" | ... | "base",   # realnet_plugins.variants; base: unaligned
         "subject": int | None,             # THINGS-EEG2 subject; None: pooled or unaligned
         "beta": float,
         "seed": int | None,
@@ -20,6 +20,8 @@ A checkpoint is a ``torch.save`` of a plain dict (loadable with ``weights_only=T
         "has_eeg_head": bool,
         "data_fingerprint": str | None,    # of the training data
         "init_sha256": str | None,         # of the initial weights
+        "deviations": dict | None,         # {field: [paper recipe's value, this model's]}; {}: the recipe
+        "weights_release": dict | None,    # imported ImageNet file: which release, verified or not
         "training": dict,                  # hyper-parameters (lr, epochs, batch size, ...)
         "metrics": dict,                   # held-out metrics measured at the end of training
         "source": str,                     # "trained", "imported:<kind>:<sha256 of the source file>"
@@ -33,6 +35,11 @@ Beside each file, ``<file>.sha256`` holds the file's sha256. Loading verifies bo
 against the file's bytes (when present) and ``weights_sha256`` against the loaded tensors, so a
 truncated, corrupted or edited file is refused. The file's sha256 prefix goes into Brain-Score's
 activations identifier, so activation caches never mix two checkpoints.
+
+Loading is explicit: :func:`load_checkpoint` takes a file, :func:`load_model_checkpoint` a
+Brain-Score identifier (its file under ``$REALNET_HOME``). Where people may type either (the
+command line, :func:`realnet_plugins.extraction.load_realnet`), :func:`resolve_file_or_identifier`
+decides by a stated rule and refuses an ambiguous name.
 """
 from __future__ import annotations
 
@@ -40,6 +47,7 @@ import datetime as _dt
 import hashlib
 import io
 import logging
+import os
 import pickle
 import re
 import zipfile
@@ -53,8 +61,8 @@ from realnet_plugins import __version__
 from realnet_plugins.architectures import ReAlnet, backbone_spec
 from realnet_plugins.checkpoint_files import require_torch_file
 from realnet_plugins.constants import DEFAULT_IMAGE_SIZE, EEG_CHANNELS, EEG_TIMES_S, IMAGENET_MEAN, IMAGENET_STD
-from realnet_plugins.errors import CheckpointError, MissingFileError, OutputExistsError
-from realnet_plugins.identifiers import parse_identifier
+from realnet_plugins.errors import CheckpointError, MissingFileError, OutputExistsError, UsageError
+from realnet_plugins.identifiers import is_paper_identifier, parse_identifier
 from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.storage import atomic_write, sha256_file
 
@@ -84,6 +92,8 @@ class CheckpointMeta:
     has_eeg_head: bool = True
     data_fingerprint: str | None = None
     init_sha256: str | None = None
+    deviations: dict | None = None
+    weights_release: dict | None = None
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     source: str = "trained"
@@ -133,21 +143,20 @@ def missing_checkpoint_message(identifier: str) -> str:
     spec = parse_identifier(identifier)
     path = checkpoint_path(identifier)
     lines = [f"no checkpoint for {identifier!r}: expected {path} (set $REALNET_HOME to use another root)."]
-    if spec.variant == "base":
-        src = {"cornet_s": "cornet_s-1d3f7974.pth (DiCarlo lab CORnet-S ImageNet release)",
-               "resnet18": "resnet18-f37072fd.pth (torchvision ImageNet release)"}[spec.backbone]
-        lines.append(f"Make it with: realnet import-weights {src.split()[0]} --as {identifier}   # file: {src}")
+    backbone = backbone_spec(spec.backbone)
+    releases = backbone.release_files()
+    if spec.is_baseline:
+        lines.append(f"Make it with: realnet import-weights {releases[0].name} --as {identifier}   # file: "
+                     f"{backbone.label} ImageNet release from {releases[0].origin}")
     else:
         subj = f" --subject {spec.subject}" if spec.subject else ""
         lines.append(
             f"Train it with: realnet train --release THINGS_EEG2_DIR{subj} --variant {spec.variant} "
-            f"--backbone {spec.backbone} --beta {spec.beta:g} --init-weights IMAGENET_WEIGHTS_FILE"
+            f"--backbone {spec.backbone} --beta {spec.beta:g} --init-weights {releases[0].name}"
         )
-        if spec.variant == "realnet" and spec.backbone == "cornet_s" and spec.beta == 100 and spec.subject:
-            lines.append(
-                f"or import the published file: realnet import-weights ReAlnet{spec.subject:02d}_best_model_params.pt "
-                f"--as {identifier}"
-            )
+        if spec.published_file:
+            lines.append(f"or import the published file: realnet import-weights {spec.published_file} "
+                         f"--as {identifier}")
     return "\n".join(lines)
 
 
@@ -186,21 +195,28 @@ def _refused_global(error: Exception) -> str:
     return found[1] if found else "an object outside the allowed set"
 
 
-def safe_torch_load(path: str | Path) -> Any:
+def safe_torch_load(path: str | Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` with every failure turned into a :class:`CheckpointError`.
 
     A file that cannot be a torch checkpoint (text, an empty file, a truncated or foreign zip, a plain
     pickle, ...) is refused before torch reads it, saying what it looks like. A pickle that asks for
     anything beyond tensors and plain containers is refused unexecuted; truncated files are refused
     with the reason.
+
+    Args:
+        path: the file.
+        mmap: map the tensors' storage instead of reading it (cheap when only the record or the
+            key names are needed); files in torch's legacy (pre-1.6) format are read whole.
     """
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(f"checkpoint file not found: {path}")
     require_torch_file(path)
     try:
+        if mmap and zipfile.is_zipfile(path):
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
+    except pickle.UnpicklingError as e:  # require_torch_file refused what is no torch file at all
         raise CheckpointError(
             f"{path} was refused: it asks to build objects other than tensors and plain containers "
             f"({_refused_global(e)}), so it was not loaded and nothing in it was run. Use a checkpoint from a "
@@ -214,16 +230,9 @@ def safe_torch_load(path: str | Path) -> Any:
         ) from None
 
 
-def read_checkpoint(path: str | Path, *, verify: bool = True) -> tuple[dict[str, torch.Tensor], CheckpointMeta, str]:
-    """Read and verify a realnet checkpoint file; return (state_dict, meta, file sha256).
-
-    Raises:
-        CheckpointError: not a realnet checkpoint, sha256 mismatch, or incomplete meta.
-    """
-    path = Path(path)
-    digest = sha256_file(path) if path.is_file() else ""
-    payload = safe_torch_load(path)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+def _checkpoint_record(payload: Any, path: Path) -> tuple[dict, CheckpointMeta]:
+    """The state dict and meta of a loaded realnet checkpoint payload, its format checked."""
+    if not is_checkpoint_payload(payload):
         found = sorted(payload)[:8] if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(
             f"{path} is not a realnet checkpoint (expected a dict with format={FORMAT!r}; found {found}). "
@@ -241,7 +250,37 @@ def read_checkpoint(path: str | Path, *, verify: bool = True) -> tuple[dict[str,
     missing = [k for k in _META_REQUIRED if k not in meta_d]
     if missing:
         raise CheckpointError(f"{path}: meta lacks {missing}")
-    meta = CheckpointMeta.from_dict(meta_d)
+    return state, CheckpointMeta.from_dict(meta_d)
+
+
+def is_checkpoint_payload(payload: Any) -> bool:
+    """Whether a loaded file is in the realnet checkpoint format (rather than a foreign weight file)."""
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def read_checkpoint_meta(path: str | Path) -> CheckpointMeta:
+    """The ``meta`` record of a realnet checkpoint file, without reading or verifying its weights.
+
+    For listings and decisions about a file (``realnet list``, where a training run's initial
+    weights come from); loading the model goes through :func:`load_checkpoint`, which verifies.
+
+    Raises:
+        MissingFileError: no such file.
+        CheckpointError: not a realnet checkpoint.
+    """
+    path = Path(path)
+    return _checkpoint_record(safe_torch_load(path, mmap=True), path)[1]
+
+
+def read_checkpoint(path: str | Path, *, verify: bool = True) -> tuple[dict[str, torch.Tensor], CheckpointMeta, str]:
+    """Read and verify a realnet checkpoint file; return (state_dict, meta, file sha256).
+
+    Raises:
+        CheckpointError: not a realnet checkpoint, sha256 mismatch, or incomplete meta.
+    """
+    path = Path(path)
+    digest = sha256_file(path) if path.is_file() else ""
+    state, meta = _checkpoint_record(safe_torch_load(path), path)
     if verify:
         sidecar = path.with_name(path.name + ".sha256")
         if sidecar.is_file():
@@ -303,31 +342,86 @@ def load_state_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor]
     module.load_state_dict(dict(state), strict=True)
 
 
-def load_checkpoint(path_or_identifier: str | Path, *, verify: bool = True) -> LoadedCheckpoint:
-    """Load a checkpoint by file path or Brain-Score identifier (resolved under ``$REALNET_HOME``).
+def _load(path: Path, *, expected_backbone: str | None, verify: bool) -> LoadedCheckpoint:
+    state, meta, digest = read_checkpoint(path, verify=verify)
+    try:
+        model = build_model_from_state(state, meta, expected_backbone=expected_backbone)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    return LoadedCheckpoint(model=model, meta=meta, path=path, sha256=digest)
+
+
+def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> LoadedCheckpoint:
+    """Load the realnet checkpoint file ``path`` (for an identifier use :func:`load_model_checkpoint`).
 
     Returns a fresh module each call: two loads never share parameters.
 
     Raises:
-        MissingFileError: an identifier without a checkpoint (the message says how to make one).
+        MissingFileError: no such file.
         CheckpointError: a corrupt, tampered or foreign file.
     """
-    text = str(path_or_identifier)
-    is_path = (isinstance(path_or_identifier, Path) or text.endswith((".pt", ".pth")) or "/" in text
-               or Path(text).is_file())
-    if is_path:
-        path = Path(path_or_identifier)
-        if not path.is_file():
-            raise MissingFileError(f"checkpoint file not found: {path}")
-        expected = None
-    else:
-        path = checkpoint_path(text)
-        if not path.is_file():
-            raise MissingFileError(missing_checkpoint_message(text))
-        expected = parse_identifier(text).backbone
-    state, meta, digest = read_checkpoint(path, verify=verify)
-    try:
-        model = build_model_from_state(state, meta, expected_backbone=expected)
-    except CheckpointError as e:
-        raise CheckpointError(f"{path}: {e}") from None
-    return LoadedCheckpoint(model=model, meta=meta, path=path, sha256=digest)
+    path = Path(path)
+    if not path.is_file():
+        hint = (f" ({str(path)!r} is a model identifier: load it with load_model_checkpoint)"
+                if is_paper_identifier(str(path)) else "")
+        raise MissingFileError(f"checkpoint file not found: {path}{hint}")
+    return _load(path, expected_backbone=None, verify=verify)
+
+
+def load_model_checkpoint(identifier: str, *, verify: bool = True) -> LoadedCheckpoint:
+    """Load the checkpoint of a Brain-Score identifier from ``$REALNET_HOME/checkpoints/<identifier>.pt``.
+
+    Returns a fresh module each call: two loads never share parameters.
+
+    Raises:
+        ValueError: not an identifier of the paper (the message lists the valid forms).
+        MissingFileError: no checkpoint yet (the message says how to make one).
+        CheckpointError: a corrupt or tampered file, or one of another backbone.
+    """
+    path = checkpoint_path(identifier)
+    if not path.is_file():
+        raise MissingFileError(missing_checkpoint_message(identifier))
+    return _load(path, expected_backbone=parse_identifier(identifier).backbone, verify=verify)
+
+
+def resolve_file_or_identifier(text: str | os.PathLike, *, what: str = "model") -> tuple[Path | None, str | None]:
+    """Decide whether a name typed by a user is a file or a Brain-Score identifier.
+
+    The rule: a path object is a file; a string that is one of the paper's identifiers (and not
+    also an existing file) is that identifier; an existing file is that file. A string that is
+    both, or neither, is refused with the forms that work.
+
+    Args:
+        text: what the user gave.
+        what: what it should name, for messages (``"model"``, ``"init weights"``).
+
+    Returns:
+        ``(file, None)`` or ``(None, identifier)``.
+
+    Raises:
+        UsageError: both an identifier and an existing file (ambiguous).
+        MissingFileError: neither an identifier nor an existing file.
+    """
+    if isinstance(text, os.PathLike):
+        return Path(text), None
+    path = Path(text).expanduser()
+    identifier = is_paper_identifier(text)
+    if identifier and path.is_file():
+        raise UsageError(f"{what} {text!r} is both a model identifier and a file in this folder; write ./{text} for "
+                         "the file, or run from another folder for the identifier")
+    if identifier:
+        return None, str(text)
+    if path.is_file():
+        return path, None
+    raise MissingFileError(
+        f"{what} {text!r} is neither an existing file nor a model identifier: give a file path, or an identifier "
+        "such as realnet_s01 or realnet_base_cornet_s (`realnet list` shows them all)"
+    )
+
+
+def load_file_or_identifier(text: str | os.PathLike, *, verify: bool = True) -> LoadedCheckpoint:
+    """Load a checkpoint named by a user: a file or an identifier, per :func:`resolve_file_or_identifier`."""
+    path, identifier = resolve_file_or_identifier(text)
+    if identifier is not None:
+        return load_model_checkpoint(identifier, verify=verify)
+    return load_checkpoint(path, verify=verify)

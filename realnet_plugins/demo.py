@@ -139,8 +139,8 @@ def _write_baseline() -> Path:
 def _train_aligned(release: Path, size: DemoSize, progress: bool) -> Path:
     from realnet_plugins.training import TrainConfig, train
 
-    config = TrainConfig(release=release, subject=1, init_weights=BASELINE, image_size=IMAGE_SIZE,
-                         epochs=size.epochs, lr=size.lr, seed=0)
+    config = TrainConfig(release=release, subject=1, init_from=BASELINE, image_size=IMAGE_SIZE,
+                         epochs=size.epochs, lr=size.lr, seed=0, identifier=ALIGNED)
     return train(config, overwrite=True, progress=progress)
 
 

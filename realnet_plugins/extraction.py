@@ -18,7 +18,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from realnet_plugins.architectures import REGIONS, ReAlnet
-from realnet_plugins.checkpoints import CheckpointMeta, LoadedCheckpoint, load_checkpoint
+from realnet_plugins.checkpoints import CheckpointMeta, LoadedCheckpoint, load_file_or_identifier
 from realnet_plugins.errors import MissingFileError
 from realnet_plugins.image_cache import decode_image, normalise_batch
 
@@ -77,11 +77,16 @@ class RealnetModel:
 
 
 def load_realnet(identifier_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> RealnetModel:
-    """Load a ReAlnet by Brain-Score identifier (``$REALNET_HOME``) or checkpoint path, verified.
+    """Load a ReAlnet by Brain-Score identifier (``$REALNET_HOME``) or checkpoint file, verified.
 
-    Each call builds a fresh module. Raises MissingFileError / CheckpointError with instructions.
+    A path object is a file; a string is resolved by
+    :func:`~realnet_plugins.checkpoints.resolve_file_or_identifier` (an identifier of the paper, or
+    an existing file; a name that is both is refused). Each call builds a fresh module.
+
+    Raises:
+        MissingFileError, CheckpointError, UsageError: with instructions.
     """
-    loaded = load_checkpoint(identifier_or_path)
+    loaded = load_file_or_identifier(identifier_or_path)
     loaded.model.to(device)
     return RealnetModel.from_checkpoint(loaded)
 

@@ -1,6 +1,11 @@
 """The Brain-Score identifiers of the paper's models and the training recipe each stands for.
 
 See DESIGN.md. One identifier = one checkpoint file ``$REALNET_HOME/checkpoints/<identifier>.pt``.
+The identifiers are not listed here: they come from the registries, the variants' identifier
+families (:data:`realnet_plugins.variants.VARIANTS`) and the backbones' unaligned baselines
+(:data:`realnet_plugins.backbones.BACKBONES`). Their order (:func:`all_identifiers`): each
+variant's per-subject families at the variant's own β, then the β-sweep families, then the models
+that pool subjects, then the unaligned baselines.
 """
 from __future__ import annotations
 
@@ -8,14 +13,17 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from realnet_plugins.backbones import BACKBONES
 from realnet_plugins.constants import SUBJECTS
 from realnet_plugins.errors import UsageError
+from realnet_plugins.variants import DEFAULT_BETA, VARIANTS, variant_spec
 
-#: Training variants (SPEC.md, Variants). ``base`` marks an unaligned, imported ImageNet backbone.
-VARIANTS: tuple[str, ...] = (
-    "realnet", "no_contrastive", "no_mse", "unpaired", "scrambled", "beta0", "across_subject",
-)
-DEFAULT_BETA = 100.0
+__all__ = ["BASE_VARIANT", "DEFAULT_BETA", "VARIANTS", "ModelSpec", "parse_identifier", "is_paper_identifier",
+           "identifier_for", "all_identifiers"]
+
+#: ``ModelSpec.variant`` (and ``meta.variant``) of an unaligned, imported ImageNet backbone; not a
+#: training variant.
+BASE_VARIANT = "base"
 
 
 @dataclass(frozen=True)
@@ -24,10 +32,11 @@ class ModelSpec:
 
     Attributes:
         identifier: the Brain-Score model identifier.
-        backbone: ``'cornet_s'`` or ``'resnet18'``.
-        variant: one of :data:`VARIANTS`, or ``'base'`` for an unaligned backbone.
-        subject: THINGS-EEG2 subject 1-10; None for ``across_subject`` and ``base``.
-        beta: weight of the EEG generation loss (0 for ``beta0`` and ``base``).
+        backbone: a key of :data:`~realnet_plugins.backbones.BACKBONES`.
+        variant: a key of :data:`~realnet_plugins.variants.VARIANTS`, or :data:`BASE_VARIANT`.
+        subject: THINGS-EEG2 subject 1-10; None for pooled models and baselines.
+        beta: weight of the EEG generation loss (0 without an EEG head).
+        published_file: the authors' published file of this model, if there is one.
     """
 
     identifier: str
@@ -35,30 +44,37 @@ class ModelSpec:
     variant: str
     subject: int | None
     beta: float
+    published_file: str | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        """An unaligned ImageNet backbone (imported, never trained here)."""
+        return self.variant == BASE_VARIANT
 
     @property
     def has_eeg_head(self) -> bool:
-        return self.variant not in ("base", "beta0")
+        return not self.is_baseline and variant_spec(self.variant).has_eeg_head
 
 
-# identifier stem → (backbone, variant, beta)
-_SUBJECT_FAMILIES: dict[str, tuple[str, str, float]] = {
-    "realnet": ("cornet_s", "realnet", DEFAULT_BETA),
-    "realnet_r": ("resnet18", "realnet", DEFAULT_BETA),
-    "realnet_nocont": ("cornet_s", "no_contrastive", DEFAULT_BETA),
-    "realnet_nomse": ("cornet_s", "no_mse", DEFAULT_BETA),
-    "realnet_unpaired": ("cornet_s", "unpaired", DEFAULT_BETA),
-    "realnet_scrambled": ("cornet_s", "scrambled", DEFAULT_BETA),
-    "realnet_beta0": ("cornet_s", "beta0", 0.0),
-    "realnet_beta1": ("cornet_s", "realnet", 1.0),
-    "realnet_beta10": ("cornet_s", "realnet", 10.0),
-    "realnet_beta1000": ("cornet_s", "realnet", 1000.0),
-}
-_SINGLE: dict[str, ModelSpec] = {
-    "realnet_acrosssub": ModelSpec("realnet_acrosssub", "cornet_s", "across_subject", None, DEFAULT_BETA),
-    "realnet_base_cornet_s": ModelSpec("realnet_base_cornet_s", "cornet_s", "base", None, 0.0),
-    "realnet_base_resnet18": ModelSpec("realnet_base_resnet18", "resnet18", "base", None, 0.0),
-}
+def _tables() -> tuple[dict[str, tuple[str, str, float, str | None]], dict[str, ModelSpec]]:
+    """(per-subject stem → (backbone, variant, β, published file pattern), single identifier → spec)."""
+    own_beta, sweep, single = {}, {}, {}
+    for variant in VARIANTS.values():
+        for family in variant.families:
+            beta = variant.family_beta(family)
+            if variant.pooled_subjects:
+                single[family.stem] = ModelSpec(family.stem, family.backbone, variant.name, None, beta)
+            else:
+                table = own_beta if family.beta is None else sweep
+                table[family.stem] = (family.backbone, variant.name, beta, family.published_file)
+    for backbone in BACKBONES.values():
+        if backbone.base_identifier:
+            single[backbone.base_identifier] = ModelSpec(backbone.base_identifier, backbone.name, BASE_VARIANT, None,
+                                                         0.0)
+    return {**own_beta, **sweep}, single
+
+
+_SUBJECT_FAMILIES, _SINGLE = _tables()
 _SUBJECT_RE = re.compile(r"^(?P<stem>[a-z0-9_]+)_s(?P<subject>\d\d)$")
 
 
@@ -71,10 +87,12 @@ def parse_identifier(identifier: str) -> ModelSpec:
     """
     if identifier in _SINGLE:
         return _SINGLE[identifier]
-    m = _SUBJECT_RE.match(identifier)
+    m = _SUBJECT_RE.match(str(identifier))
     if m and m["stem"] in _SUBJECT_FAMILIES and int(m["subject"]) in SUBJECTS:
-        backbone, variant, beta = _SUBJECT_FAMILIES[m["stem"]]
-        return ModelSpec(identifier, backbone, variant, int(m["subject"]), beta)
+        backbone, variant, beta, published = _SUBJECT_FAMILIES[m["stem"]]
+        subject = int(m["subject"])
+        return ModelSpec(identifier, backbone, variant, subject, beta,
+                         published.format(subject=subject) if published else None)
     close = difflib.get_close_matches(str(identifier), all_identifiers(), n=3, cutoff=0.6)
     raise UsageError(
         f"unknown ReAlnet identifier {identifier!r}"
@@ -84,8 +102,17 @@ def parse_identifier(identifier: str) -> ModelSpec:
     )
 
 
+def is_paper_identifier(text: str) -> bool:
+    """Whether ``text`` is one of the paper's identifiers."""
+    try:
+        parse_identifier(text)
+    except ValueError:
+        return False
+    return True
+
+
 def identifier_for(backbone: str, variant: str, subject: int | None, beta: float) -> str | None:
-    """The paper identifier of a training recipe, or None when the paper has no name for it."""
+    """The paper identifier of a (backbone, variant, subject, β), or None when the paper has no name for it."""
     for ident in all_identifiers():
         spec = parse_identifier(ident)
         if (spec.backbone, spec.variant, spec.subject, float(spec.beta)) == (backbone, variant, subject, float(beta)):

@@ -1,5 +1,9 @@
-"""CORnet-S / ResNet18 / ReAlnet architecture: names, shapes, one pass, equivalence with the original formulation."""
+"""CORnet-S / ResNet18 / ReAlnet architecture: names, shapes, one pass, equivalence with the original formulation;
+the backbone registry."""
 from __future__ import annotations
+
+import argparse
+import dataclasses
 
 import pytest
 import torch
@@ -7,6 +11,9 @@ import torch.nn.functional as F
 
 from realnet_plugins.architectures import CORnetS, ReAlnet, ResNet18, tap_shapes
 from realnet_plugins.architectures.cornet_s import CORblockS
+from realnet_plugins.backbones import BACKBONES, ReleaseFile, WeightLayout
+from realnet_plugins.importers import detect_source
+from realnet_plugins.training.cli import configure
 
 # A sample of the public CORnet-S release's parameter names (module. prefix removed).
 RELEASE_KEYS = [
@@ -93,3 +100,38 @@ def test_no_head_for_baselines():
 def test_unknown_backbone_lists_valid_names():
     with pytest.raises(ValueError, match="cornet_s"):
         ReAlnet("alexnet")
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_registry_taps_are_the_modules_the_backbone_taps(name):
+    spec = BACKBONES[name]
+    backbone = spec.builder()
+    assert tuple(spec.taps) == tuple(backbone.taps)
+    modules = dict(backbone.named_modules())
+    assert {spec.penultimate, spec.logits, *spec.taps} <= set(modules)
+    assert modules[spec.logits].out_features == 1000
+
+
+def test_a_new_backbone_is_one_registry_entry(monkeypatch):
+    """Registering a backbone makes the model, the importer, the release check and the CLI accept it."""
+    def wide():
+        from torchvision.models.resnet import BasicBlock
+
+        net = ResNet18()
+        net.layer1.add_module("2", BasicBlock(64, 64))
+        return net
+
+    spec = dataclasses.replace(BACKBONES["resnet18"], name="resnet18_wide", label="ResNet18-wide", builder=wide,
+                               imagenet=WeightLayout("imagenet-resnet18-wide", ("layer1.2.conv1.weight",), "wide"),
+                               releases=(ReleaseFile("wide-00000000.pth", "sha256", "00000000", "nowhere"),),
+                               base_identifier=None)
+    monkeypatch.setitem(BACKBONES, "resnet18_wide", spec)
+    model = ReAlnet("resnet18_wide", image_size=32).eval()
+    assert "backbone.layer1.2.conv1.weight" in model.state_dict()
+    assert model(torch.randn(1, 3, 32, 32)).eeg.shape == (1, 340)
+    state = {k[len("backbone."):]: v for k, v in model.state_dict().items() if k.startswith("backbone.")}
+    assert detect_source(state) == ("imagenet-resnet18-wide", "resnet18_wide")
+    assert detect_source(ResNet18().state_dict()) == ("torchvision-resnet18", "resnet18")  # the narrower one still
+    parser = argparse.ArgumentParser()
+    configure(parser, "train")
+    assert parser.parse_args(["--release", "x", "--backbone", "resnet18_wide"]).backbone == "resnet18_wide"

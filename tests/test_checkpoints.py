@@ -6,8 +6,17 @@ import os
 import pytest
 import torch
 
-from realnet_plugins.checkpoints import CheckpointMeta, checkpoint_path, load_checkpoint, save_checkpoint
-from realnet_plugins.errors import CheckpointError, MissingFileError
+from realnet_plugins.checkpoints import (
+    CheckpointMeta,
+    checkpoint_path,
+    load_checkpoint,
+    load_file_or_identifier,
+    load_model_checkpoint,
+    read_checkpoint_meta,
+    resolve_file_or_identifier,
+    save_checkpoint,
+)
+from realnet_plugins.errors import CheckpointError, MissingFileError, UsageError
 from realnet_plugins.fixtures.weights import random_realnet, write_fixture_checkpoint
 from realnet_plugins.storage import sha256_file
 
@@ -119,7 +128,7 @@ def test_checkpoint_of_other_backbone_is_refused_for_an_identifier(tmp_path):
     os.replace(str(checkpoint_path("realnet_base_resnet18")) + ".sha256",
                str(checkpoint_path("realnet_base_cornet_s")) + ".sha256")
     with pytest.raises(CheckpointError, match="backbone 'resnet18'.*'cornet_s' was expected"):
-        load_checkpoint("realnet_base_cornet_s")
+        load_model_checkpoint("realnet_base_cornet_s")
 
 
 def test_missing_and_extra_and_misshaped_tensors_are_listed(tmp_path):
@@ -145,7 +154,7 @@ def test_missing_and_extra_and_misshaped_tensors_are_listed(tmp_path):
 
 def test_missing_identifier_checkpoint_says_where_and_how():
     with pytest.raises(MissingFileError) as err:
-        load_checkpoint("realnet_s03")
+        load_model_checkpoint("realnet_s03")
     msg = str(err.value)
     assert str(checkpoint_path("realnet_s03")) in msg
     assert "realnet train" in msg and "--subject 3" in msg
@@ -155,11 +164,45 @@ def test_missing_identifier_checkpoint_says_where_and_how():
 def test_two_loads_are_independent_models():
     write_fixture_checkpoint("realnet_s01", seed=1)
     write_fixture_checkpoint("realnet_s02", seed=2)
-    a, b = load_checkpoint("realnet_s01").model, load_checkpoint("realnet_s02").model
+    a, b = load_model_checkpoint("realnet_s01").model, load_model_checkpoint("realnet_s02").model
     assert a is not b
     assert not torch.equal(a.backbone.V1.conv1.weight, b.backbone.V1.conv1.weight)
-    a2 = load_checkpoint("realnet_s01").model
+    a2 = load_model_checkpoint("realnet_s01").model
     with torch.no_grad():
         a2.backbone.V1.conv1.weight.zero_()
-    assert load_checkpoint("realnet_s01").model.backbone.V1.conv1.weight.abs().sum() > 0
+    assert load_model_checkpoint("realnet_s01").model.backbone.V1.conv1.weight.abs().sum() > 0
     assert a.backbone.V1.conv1.weight.abs().sum() > 0
+
+
+def test_a_file_and_an_identifier_are_loaded_by_separate_functions(tmp_path, monkeypatch):
+    written = write_fixture_checkpoint("realnet_r_s01", seed=1)
+    assert load_model_checkpoint("realnet_r_s01").path == written
+    assert load_checkpoint(written).path == written
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MissingFileError, match="is a model identifier: load it with load_model_checkpoint"):
+        load_checkpoint("realnet_r_s01")  # a string is a path here, never guessed to be an identifier
+    with pytest.raises(ValueError, match="unknown ReAlnet identifier"):
+        load_model_checkpoint(str(written))
+
+
+def test_names_typed_by_users_resolve_by_one_rule(tmp_path, monkeypatch):
+    written = write_fixture_checkpoint("realnet_r_s01", seed=1)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_file_or_identifier("realnet_r_s01") == (None, "realnet_r_s01")
+    assert resolve_file_or_identifier(str(written)) == (written, None)
+    assert load_file_or_identifier("realnet_r_s01").path == written
+    (tmp_path / "realnet_r_s01").write_bytes(written.read_bytes())  # a file named like an identifier
+    with pytest.raises(UsageError, match="both a model identifier and a file.*./realnet_r_s01"):
+        resolve_file_or_identifier("realnet_r_s01")
+    path, identifier = resolve_file_or_identifier("./realnet_r_s01")
+    assert (path.resolve(), identifier) == (tmp_path / "realnet_r_s01", None)
+    with pytest.raises(MissingFileError, match="'nothing.pt' is neither an existing file nor a model identifier"):
+        resolve_file_or_identifier("nothing.pt")
+
+
+def test_meta_is_read_without_the_weights(tmp_path):
+    path = tmp_path / "m.pt"
+    save_checkpoint(random_realnet("resnet18", 32), _meta(backbone="resnet18", deviations={"epochs": [30, 2]}), path)
+    meta = read_checkpoint_meta(path)
+    assert (meta.subject, meta.deviations) == (1, {"epochs": [30, 2]})
+    assert load_checkpoint(path).meta.to_dict() == meta.to_dict()

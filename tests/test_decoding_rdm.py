@@ -9,7 +9,14 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
 
 from realnet_plugins.errors import DataFormatError
-from realnet_plugins.rsa import DecodingSettings, decoding_plan, decoding_rdm, linear_svm
+from realnet_plugins.rsa import (
+    DecodingSettings,
+    ceiling,
+    decoding_plan,
+    decoding_rdm,
+    linear_svm,
+    split_half_decoding_rdms,
+)
 
 
 def _trials(n_images=12, n_trials=20, n_channels=5, n_times=3, seed=0):
@@ -159,6 +166,41 @@ def test_plan_folds_have_stratified_kfold_sizes_and_fresh_draws(n_per_image):
     # different time points and repeats get different assignments
     assert not np.array_equal(plan.test_fold[0, 0], plan.test_fold[0, 1])
     assert not np.array_equal(plan.test_fold[0], plan.test_fold[1])
+
+
+def test_plan_draws_the_folds_of_each_pair_independently():
+    """Every pair gets its own stratified fold assignment (not one assignment shared by all pairs)."""
+    settings = DecodingSettings(n_folds=5, n_repeats=2, seed=3)
+    n_images, n_per_image = 6, 10
+    plan = decoding_plan(n_images, n_per_image, 2, settings)
+    n_pairs = n_images * (n_images - 1) // 2
+    for repeat in range(2):
+        for t in range(2):
+            folds = plan.test_fold[repeat, t]  # (n_pairs, 2, m)
+            assert len({f.tobytes() for f in folds}) == n_pairs  # 15 distinct assignments
+            for image_folds in folds.reshape(-1, n_per_image):  # each pair and class: 2 per fold
+                np.testing.assert_array_equal(np.bincount(image_folds, minlength=5), [2] * 5)
+
+
+def test_split_halves_decode_disjoint_trials_of_each_image(monkeypatch):
+    """Each image's trials go to one half or the other, never both, and each half gets n_trials // 2."""
+    n_images, n_trials = 4, 9
+    trial_ids = np.arange(n_images * n_trials, dtype=float).reshape(n_images, n_trials, 1, 1)
+    decoded = []
+
+    def record(trials, **options):
+        decoded.append(np.asarray(trials)[..., 0, 0])
+        return np.zeros((1, n_images, n_images))
+
+    monkeypatch.setattr(ceiling, "decoding_rdm", record)
+    split_half_decoding_rdms(np.broadcast_to(trial_ids, (n_images, n_trials, 2, 3)).copy(), seed=4)
+    first, second = decoded
+    assert first.shape == second.shape == (n_images, n_trials // 2)
+    for image in range(n_images):
+        own = set(trial_ids[image].ravel())
+        a, b = set(first[image]), set(second[image])
+        assert len(a) == len(b) == n_trials // 2 and a <= own and b <= own
+        assert not a & b, f"image {image}: trials {sorted(a & b)} are in both halves"
 
 
 def test_pseudo_trials_use_disjoint_trials_and_drop_the_remainder():

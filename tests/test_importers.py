@@ -1,11 +1,14 @@
 """Importers of the public weight layouts: published ReAlnet files, CORnet-S ImageNet, torchvision ResNet18."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import torch
 
 from realnet_plugins.architectures import ReAlnet
-from realnet_plugins.checkpoints import load_checkpoint
+from realnet_plugins.backbones import BACKBONES
+from realnet_plugins.checkpoints import checkpoint_path, load_model_checkpoint
 from realnet_plugins.errors import CheckpointError
 from realnet_plugins.fixtures.weights import (
     published_realnet_state,
@@ -14,7 +17,10 @@ from realnet_plugins.fixtures.weights import (
     write_published_realnet_file,
     write_torchvision_resnet18_file,
 )
-from realnet_plugins.importers import import_weights, read_foreign_weights
+from realnet_plugins.importers import check_release, import_weights, read_foreign_weights
+from realnet_plugins.recipe import checkpoint_deviations
+
+from training_setup import register_resnet18_release
 
 
 def _published_keys_from_documentation(image_size: int) -> dict[str, tuple[int, ...]]:
@@ -50,7 +56,7 @@ def test_published_file_built_from_documented_names_gives_identical_activations(
             reference.state_dict()[name].copy_(v)
 
     target = import_weights(path, "realnet_s01")
-    loaded = load_checkpoint("realnet_s01")
+    loaded = load_model_checkpoint("realnet_s01")
     assert loaded.path == target and loaded.meta.subject == 1 and loaded.meta.image_size == size
     assert loaded.meta.source.startswith("imported:published-realnet:")
     x = torch.randn(4, 3, size, size)
@@ -72,16 +78,61 @@ def test_published_layout_with_and_without_module_prefixes(tmp_path, dataparalle
         assert torch.equal(imported.model.state_dict()[k], v), k
 
 
-def test_imagenet_cornet_s_release_and_torchvision_resnet18_import_as_baselines(tmp_path):
+def test_imagenet_files_under_other_names_import_as_unverified_baselines(tmp_path):
     cornet = random_realnet("cornet_s", 224, eeg_head=False, seed=4)
-    import_weights(write_imagenet_cornet_s_file(tmp_path / "cornet_s-1d3f7974.pth", cornet), "realnet_base_cornet_s")
+    import_weights(write_imagenet_cornet_s_file(tmp_path / "cornet_s-imagenet.pth", cornet), "realnet_base_cornet_s")
     resnet = random_realnet("resnet18", 224, eeg_head=False, seed=5)
-    import_weights(write_torchvision_resnet18_file(tmp_path / "resnet18-f37072fd.pth", resnet), "realnet_base_resnet18")
-    for ident, model in [("realnet_base_cornet_s", cornet), ("realnet_base_resnet18", resnet)]:
-        loaded = load_checkpoint(ident)
+    import_weights(write_torchvision_resnet18_file(tmp_path / "resnet18.pth", resnet), "realnet_base_resnet18")
+    for ident, model, name in [("realnet_base_cornet_s", cornet, "cornet_s-imagenet.pth"),
+                               ("realnet_base_resnet18", resnet, "resnet18.pth")]:
+        loaded = load_model_checkpoint(ident)
         assert loaded.meta.variant == "base" and not loaded.meta.has_eeg_head
         for k, v in model.state_dict().items():
             assert torch.equal(loaded.model.state_dict()[k], v), k
+        assert loaded.meta.weights_release["verified"] is False and loaded.meta.weights_release["file"] == name
+        assert loaded.meta.deviations["weights"][1].startswith(f"unverified file {name}")
+        assert checkpoint_deviations(loaded.meta) == loaded.meta.deviations
+
+
+def test_the_release_names_and_digests_come_from_the_registry_and_torchvision():
+    resnet = BACKBONES["resnet18"].release_files()
+    assert [(r.name, r.algorithm, r.digest) for r in resnet] == [("resnet18-f37072fd.pth", "sha256", "f37072fd")]
+    assert "download.pytorch.org/models/resnet18-f37072fd.pth" in resnet[0].origin
+    cornet = BACKBONES["cornet_s"].release_files()
+    assert [(r.name, r.algorithm, r.digest) for r in cornet] == [
+        ("cornet_s-1d3f7974.pth", "sha256", "1d3f7974"),
+        ("cornet_s_epoch43.pth.tar", "sha1", "a4bfd8eda33b45fd945da1b972ab0b7cad38d60f")]
+
+
+@pytest.mark.parametrize("backbone, name, algorithm", [("resnet18", "resnet18-f37072fd.pth", "sha256"),
+                                                       ("cornet_s", "cornet_s-1d3f7974.pth", "sha256"),
+                                                       ("cornet_s", "cornet_s_epoch43.pth.tar", "sha1")])
+def test_random_weights_under_a_release_name_are_refused(tmp_path, backbone, name, algorithm):
+    model = random_realnet(backbone, 32, eeg_head=False, seed=6)
+    writer = write_imagenet_cornet_s_file if backbone == "cornet_s" else write_torchvision_resnet18_file
+    path = writer(tmp_path / name, model)
+    found = hashlib.new(algorithm, path.read_bytes()).hexdigest()
+    with pytest.raises(CheckpointError) as err:
+        import_weights(path, f"realnet_base_{backbone}")
+    message = str(err.value)
+    assert f"named like the {BACKBONES[backbone].label} ImageNet release {name}" in message
+    assert f"its {algorithm} is {found[:16]}" in message and "not the published" in message
+    assert "Download the release again" in message and "rename the file" in message
+    assert not checkpoint_path(f"realnet_base_{backbone}").exists()
+    with pytest.raises(CheckpointError, match="not the published"):
+        read_foreign_weights(path)  # training from it is refused too
+
+
+def test_a_file_with_the_release_digest_imports_as_the_verified_release(tmp_path, monkeypatch):
+    path = register_resnet18_release(tmp_path, monkeypatch)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert check_release(path, "resnet18") == {"file": path.name, "sha256": digest, "release": path.name,
+                                               "verified": True, "algorithm": "sha256", "digest": digest[:8],
+                                               "origin": "a test release"}
+    import_weights(path, "realnet_base_resnet18")
+    meta = load_model_checkpoint("realnet_base_resnet18").meta
+    assert meta.weights_release["verified"] and meta.weights_release["release"] == path.name
+    assert meta.deviations == {} and meta.source == f"imported:torchvision-resnet18:{digest}"
 
 
 def test_old_release_without_batchnorm_counters_imports(tmp_path):

@@ -1,13 +1,14 @@
 """The training loop on a miniature release: checkpoints, logs, reproducibility, resume, errors."""
 from __future__ import annotations
 
-import json
+import hashlib
 
 import numpy as np
 import pytest
 import torch
 
-from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
+from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint, load_model_checkpoint
+from realnet_plugins.cli import main
 from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
 from realnet_plugins.paths import realnet_home
 from realnet_plugins.training import (
@@ -17,7 +18,7 @@ from realnet_plugins.training import (
 )
 from realnet_plugins.training.loop import batch_bounds, epoch_permutation
 
-from training_setup import tiny_config, tiny_release
+from training_setup import run_log, tiny_config, tiny_release
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -40,16 +41,16 @@ def _assert_identical(a, b):
         assert torch.equal(a[k], b[k]), k
 
 
-def _log(name):
-    return [json.loads(line) for line in (realnet_home() / "runs" / name / "log.jsonl").read_text().splitlines()]
-
-
 def test_tiny_cornet_s_trains_end_to_end_into_a_complete_checkpoint(release):
-    path = train(_config(release, backbone="cornet_s", epochs=2, batch_size=8, max_steps=1, log_every=1),
-                 progress=False)
+    path = train(_config(release, backbone="cornet_s", epochs=2, batch_size=8, max_steps=1, log_every=1,
+                         identifier="realnet_s01"), progress=False)
     assert path == checkpoint_path("realnet_s01")
-    loaded = load_checkpoint("realnet_s01")
+    loaded = load_model_checkpoint("realnet_s01")
     meta = loaded.meta
+    assert meta.deviations == {"epochs": [30, 2], "batch_size": [16, 8], "lr": [2e-5, 1e-3], "image_size": [224, 32],
+                               "max_steps": [None, 1], "init_weights": [
+                                   "the backbone's ImageNet release, verified by its published hash",
+                                   "random (seed 2023)"]}
     assert (meta.backbone, meta.variant, meta.subject, meta.beta, meta.seed) == ("cornet_s", "realnet", 1, 100.0, 2023)
     assert meta.identifier == "realnet_s01" and meta.has_eeg_head and meta.image_size == 32
     expected = EEGNormalisation.fit(ThingsEEG2Release(release).alignment_eeg(1))
@@ -59,7 +60,7 @@ def test_tiny_cornet_s_trains_end_to_end_into_a_complete_checkpoint(release):
     assert meta.training["init_weights"] == {"kind": "random", "seed": 2023}
     for key in ("test", "test_initial"):
         assert set(meta.metrics[key]) == {"spearman", "pearson_mean_feature", "n_images"}
-    log = _log("realnet_s01")
+    log = run_log("realnet_s01")
     assert [r["event"] for r in log] == ["start", "train", "end"]
     assert log[1]["step"] == 1 and {"loss", "classification", "mse", "contrastive", "lr", "images_per_s"} <= set(log[1])
     assert log[-1]["metrics"]["test"] == meta.metrics["test"]
@@ -92,7 +93,7 @@ def test_run_killed_mid_epoch_resumes_to_the_uninterrupted_result(release, tmp_p
     np.testing.assert_array_equal(state["permutation"].numpy(), epoch_permutation(2023, 1, 16))
     resumed = train(config, out=tmp_path / "run.pt", progress=False)
     _assert_identical(_state(reference), _state(resumed))
-    steps = [r["step"] for r in _log("run") if r["event"] == "train"]
+    steps = [r["step"] for r in run_log("run") if r["event"] == "train"]
     assert steps == [2, 3, 5, 6, 8, 9]  # every 2 steps and at epoch ends; nothing lost, nothing repeated
 
 
@@ -133,3 +134,48 @@ def test_finished_checkpoint_is_kept_unless_overwrite(release, tmp_path):
     assert out.read_bytes() == before
     train(_config(release, max_steps=2), out=out, overwrite=True, progress=False)
     assert load_checkpoint(out).meta.training["steps"] == 2
+
+
+def _digests(root):
+    """sha256 of every file under ``root``: {relative path: hex digest}."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_failing_command_never_touches_the_run_folder(release, tmp_path, capsys, monkeypatch):
+    config = _config(release, identifier="realnet_r_s01", checkpoint_every_steps=2)
+
+    def crash(info):
+        if info.global_step == 3:
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        train(config, on_step=crash, progress=False)
+    folder = realnet_home() / "runs" / "realnet_r_s01"
+    assert {p.name for p in folder.iterdir()} == {"log.jsonl", "resume.pt"}
+    before = _digests(realnet_home())
+    (tmp_path / "corrupt.pth").write_bytes(b"not a torch file")
+    monkeypatch.chdir(tmp_path)
+    same = ["--run-name", "realnet_r_s01", "--backbone", "resnet18", "--image-size", "32", "--epochs", "3",
+            "--batch-size", "5", "--lr", "1e-3", "--checkpoint-every-steps", "2", "--no-progress", "--overwrite"]
+    bad = {
+        "THINGS-EEG2 root /nonexistent is not a folder": ["--release", "/nonexistent", "--subject", "1"],
+        "subject 9 is not in the release": ["--release", str(release), "--subject", "9"],
+        "'missing.pth' is neither an existing file nor a model identifier": [
+            "--release", str(release), "--subject", "1", "--init-weights", "missing.pth"],
+        "corrupt.pth is not a readable torch checkpoint": [
+            "--release", str(release), "--subject", "1", "--init-weights", "corrupt.pth"],
+        "identifier 'realnet_r_s01' stands for backbone resnet18, variant realnet, subject 1": [
+            "--release", str(release), "--subject", "2", "--as", "realnet_r_s01"],
+        "pools every subject": ["--release", str(release), "--variant", "across_subject", "--subject", "1"],
+    }
+    for expected, args in bad.items():
+        status = main(["train", *args, *same])
+        err = capsys.readouterr().err
+        assert status in (1, 2) and expected in err, err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert _digests(realnet_home()) == before, expected
+    assert main(["train", "--overwrite", "--release", "/nonexistent", "--subject", "1"]) in (1, 2)  # the issue's
+    assert _digests(realnet_home()) == before
+    train(config, progress=False)  # the interrupted run is still there to resume
+    assert [r["event"] for r in run_log("realnet_r_s01")].count("resume") == 1

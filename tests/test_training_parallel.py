@@ -7,6 +7,7 @@ import torch
 from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
 from realnet_plugins.cli import main
 from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
+from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.training import (
     CheckpointExistsError,
     TrainConfig,
@@ -19,6 +20,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY = ["--backbone", "resnet18", "--image-size", "32", "--epochs", "1", "--batch-size", "4", "--max-steps", "1",
         "--no-progress"]
+
+
+def _custom(subject: int):
+    """Where a tiny run of subject ``subject`` goes (``TINY`` is not the paper's recipe)."""
+    return checkpoints_dir() / "custom" / f"resnet18_realnet_beta100_s{subject:02d}_seed2023.pt"
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +83,17 @@ def test_sweep_in_processes_trains_the_runs_and_reports_a_failing_run_by_name(re
     status = main(["sweep", "--release", release, "--subjects", "1-2,5", "--processes", "2", *TINY])
     captured = capsys.readouterr()
     assert status == 1
-    trained = [checkpoint_path(i) for i in ("realnet_r_s01", "realnet_r_s02")]
+    trained = [_custom(s) for s in (1, 2)]  # tiny runs are not the paper's recipe: never realnet_r_sNN
     assert all(p.is_file() for p in trained)
     assert all(f"trained: {p}" in captured.out for p in trained)
     assert (load_checkpoint(trained[1]).meta.subject, load_checkpoint(trained[1]).meta.training["steps"]) == (2, 1)
-    assert "realnet_r_s05" in captured.err and "subject 5 is not in the release" in captured.err
+    assert _custom(5).stem in captured.err and "subject 5 is not in the release" in captured.err
     assert "1 of 3 runs failed" in captured.err
-    assert not checkpoint_path("realnet_r_s05").exists()
+    assert not _custom(5).exists() and not list(checkpoints_dir().glob("*.pt"))
 
 
 def test_sweep_refuses_processes_together_with_lock_step_runs(release, capsys):
     status = main(["sweep", "--release", release, "--subjects", "1-2", "--processes", "2", "--concurrent", "2", *TINY])
     assert status == 1
     assert "choose one" in capsys.readouterr().err
-    assert not checkpoint_path("realnet_r_s01").exists()
+    assert not _custom(1).exists() and not checkpoint_path("realnet_r_s01").exists()

@@ -1,6 +1,7 @@
-"""Training variants: each control changes exactly what SPEC.md says, and only the training EEG."""
+"""Training variants: each control changes exactly what SPEC.md says, and only the training EEG; the registry."""
 from __future__ import annotations
 
+import argparse
 import itertools
 
 import numpy as np
@@ -8,8 +9,13 @@ import pytest
 
 from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_release
 from realnet_plugins.datasets.things_eeg2.reader import EEGNormalisation, ThingsEEG2Release
+from realnet_plugins.identifiers import all_identifiers, parse_identifier
+from realnet_plugins.training.cli import configure, parse_sweep_variants
 from realnet_plugins.training.data import load_alignment_data, run_subjects, validation_concepts
-from realnet_plugins.training.variants import (
+from realnet_plugins.training.objective import Objective
+from realnet_plugins.variants import (
+    VARIANTS,
+    TrainingVariant,
     derangement,
     manipulate_training_eeg,
     resolve_beta,
@@ -171,3 +177,61 @@ def test_validation_split_holds_out_whole_training_concepts(release):
     assert validation_concepts(concepts, 0.0, seed=1) == []
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         validation_concepts(concepts, 1.0, seed=1)
+
+
+# The identifiers of DESIGN.md's table, in the order all_identifiers() gave before the registries:
+# stem → (backbone, variant, β); then the single identifiers.
+PAPER_FAMILIES = {
+    "realnet": ("cornet_s", "realnet", 100.0), "realnet_r": ("resnet18", "realnet", 100.0),
+    "realnet_nocont": ("cornet_s", "no_contrastive", 100.0), "realnet_nomse": ("cornet_s", "no_mse", 100.0),
+    "realnet_unpaired": ("cornet_s", "unpaired", 100.0), "realnet_scrambled": ("cornet_s", "scrambled", 100.0),
+    "realnet_beta0": ("cornet_s", "beta0", 0.0), "realnet_beta1": ("cornet_s", "realnet", 1.0),
+    "realnet_beta10": ("cornet_s", "realnet", 10.0), "realnet_beta1000": ("cornet_s", "realnet", 1000.0),
+}
+PAPER_SINGLES = {"realnet_acrosssub": ("cornet_s", "across_subject", 100.0),
+                 "realnet_base_cornet_s": ("cornet_s", "base", 0.0), "realnet_base_resnet18": ("resnet18", "base", 0.0)}
+
+
+def test_identifiers_from_the_registries_are_the_papers_in_the_same_order():
+    expected = [f"{stem}_s{s:02d}" for stem in PAPER_FAMILIES for s in range(1, 11)] + list(PAPER_SINGLES)
+    assert all_identifiers() == expected
+    for ident in expected:
+        spec = parse_identifier(ident)
+        stem = ident if ident in PAPER_SINGLES else ident.rsplit("_s", 1)[0]
+        assert (spec.backbone, spec.variant, spec.beta) == {**PAPER_FAMILIES, **PAPER_SINGLES}[stem], ident
+        assert spec.subject == (None if ident in PAPER_SINGLES else int(ident[-2:]))
+        assert spec.has_eeg_head == (spec.variant not in ("base", "beta0"))
+    assert parse_identifier("realnet_s07").published_file == "ReAlnet07_best_model_params.pt"
+    assert parse_identifier("realnet_r_s07").published_file is None
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_the_objective_and_the_data_read_what_the_variant_entry_says(name):
+    spec = VARIANTS[name]
+    objective = Objective.for_variant(name, resolve_beta(name, None))
+    assert objective.has_eeg_head == spec.has_eeg_head
+    if spec.has_eeg_head:
+        assert (objective.mse_weight, objective.contrastive_weight) == (spec.mse_weight, spec.contrastive_weight)
+    assert objective.beta == (spec.fixed_beta if spec.fixed_beta is not None else 100.0)
+    eeg = _eeg()
+    altered = manipulate_training_eeg(eeg, name, seed=3, subject=2)
+    assert (altered is eeg) == (spec.manipulation is None)
+
+
+def test_a_new_variant_is_one_registry_entry(monkeypatch, release):
+    """Registering a variant makes the objective, the data, the sweep parser and the CLI accept it."""
+    def reversed_times(eeg, rng):
+        return eeg[..., ::-1].copy()
+
+    new = TrainingVariant("reversed", "control: time reversed", manipulation=reversed_times, manipulation_stream=9,
+                          mse_weight=0.0)
+    monkeypatch.setitem(VARIANTS, "reversed", new)
+    assert Objective.for_variant("reversed", 100.0).mse_weight == 0.0
+    data = _load(release, "reversed")
+    base = _load(release, "realnet")
+    np.testing.assert_array_equal(data.pair_eeg.reshape(-1, 17, 20), base.pair_eeg.reshape(-1, 17, 20)[..., ::-1])
+    assert parse_sweep_variants("reversed,beta10") == [("reversed", None), ("realnet", 10.0)]
+    parser = argparse.ArgumentParser()
+    configure(parser, "train")
+    assert parser.parse_args(["--release", "x", "--variant", "reversed"]).variant == "reversed"
+    assert "reversed: control: time reversed" in " ".join(parser.format_help().split())

@@ -1,7 +1,7 @@
 """Training ReAlnets (SPEC.md: Data for alignment, Objective, Variants), installed as realnet_plugins.training.
 
 * :mod:`.objective`: L = L_C + β (L_MSE + L_Cont), vectorised, with gradient.
-* :mod:`.variants`: β and EEG manipulations of the controls (unpaired, scrambled, ...).
+* :mod:`realnet_plugins.variants` (the variant registry): β, loss terms and EEG manipulations of each variant.
 * :mod:`.data`: a run's images, EEG targets, pseudo-labels and held-out sets.
 * :mod:`.step`: the training step for one model or K models in lock-step.
 * :mod:`.loop`: :class:`TrainConfig`, :func:`train`, :func:`train_many` (lock-step), :func:`train_parallel`

@@ -2,12 +2,17 @@
 
     realnet train --release THINGS_EEG2 --subject 1 --init-weights cornet_s-1d3f7974.pth
     realnet train --release THINGS_EEG2 --subject 3 --variant unpaired --init-weights realnet_base_cornet_s
+    realnet train --release THINGS_EEG2 --subject 1 --epochs 2 --as realnet_s01   # off-recipe, named explicitly
     realnet sweep --release THINGS_EEG2 --subjects 1-10 --variants realnet,unpaired,beta10 \\
         --init-weights realnet_base_cornet_s --processes 4
 
 ``sweep`` trains every subject × variant of its lists (``betaX`` = variant ``realnet`` with β = X;
-``across_subject`` runs once, pooling every subject), skips runs whose checkpoint exists and resumes
-interrupted ones. ``--processes K`` trains K runs at once in K worker processes on the same device
+a variant that pools subjects, ``across_subject``, runs once), skips runs whose checkpoint exists and
+resumes interrupted ones. A run of the paper's recipe is saved as its paper identifier; any other run
+(``--max-steps``, other epochs, initial weights that are not the verified ImageNet release ...) under
+its run name in ``checkpoints/custom/``, unless ``train --as IDENTIFIER`` names the identifier.
+
+``--processes K`` trains K runs at once in K worker processes on the same device
 (:func:`~realnet_plugins.training.loop.train_parallel`; on a GPU their kernels overlap under NVIDIA
 MPS); ``--concurrent K`` trains K compatible runs in lock-step in one process
 (:func:`~realnet_plugins.training.loop.train_many`); ``--executor slurm|local`` submits one job per run
@@ -19,17 +24,12 @@ import argparse
 import re
 from typing import TYPE_CHECKING
 
+from realnet_plugins.backbones import BACKBONES
 from realnet_plugins.commands.argtypes import existing_folder, output_file, positive_int
 from realnet_plugins.commands.jobs import add_executor_arguments, executor_options, run_sweep_jobs
-from realnet_plugins.commands.options import (
-    BACKBONES,
-    COMPILE_MODES,
-    NORMALISATION_MODES,
-    SELECTIONS,
-    TRAIN_DEFAULTS,
-    VARIANTS,
-)
+from realnet_plugins.commands.options import COMPILE_MODES, NORMALISATION_MODES, SELECTIONS, TRAIN_DEFAULTS
 from realnet_plugins.errors import RealnetError
+from realnet_plugins.variants import DEFAULT_VARIANT, VARIANTS, variant_spec
 
 if TYPE_CHECKING:
     from realnet_plugins.training.loop import TrainConfig
@@ -43,11 +43,12 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = argparse.Namespace(**TRAIN_DEFAULTS)
     parser.add_argument("--release", required=True, type=existing_folder("the THINGS-EEG2 release folder"),
                         help="folder of the THINGS-EEG2 release (preprocessed_data/, image_set/)")
-    parser.add_argument("--backbone", default=defaults.backbone, choices=BACKBONES,
+    parser.add_argument("--backbone", default=defaults.backbone, choices=tuple(BACKBONES),
                         help="default: %(default)s")
     parser.add_argument("--init-weights", metavar="FILE|ID",
-                        help="ImageNet weight file (cornet_s-1d3f7974.pth, resnet18-f37072fd.pth), a published ReAlnet "
-                             "file, a realnet checkpoint or an identifier such as realnet_base_cornet_s; "
+                        help="the backbone's ImageNet weight file (cornet_s-1d3f7974.pth, torchvision's "
+                             "resnet18-<sha256>.pth: checked against the release's published hash), a published "
+                             "ReAlnet file, a realnet checkpoint, or an identifier such as realnet_base_cornet_s; "
                              "without it the backbone is random (tests and demos only)")
     parser.add_argument("--epochs", type=positive_int, default=defaults.epochs, help="default: %(default)s")
     parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="default: %(default)s")
@@ -90,16 +91,22 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     _common_arguments(parser)
     if verb == "train":
         parser.add_argument("--subject", type=int, help="THINGS-EEG2 subject (not with --variant across_subject)")
-        parser.add_argument("--variant", default="realnet", choices=VARIANTS, help="default: %(default)s")
+        parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=tuple(VARIANTS),
+                            help="; ".join(f"{v.name}: {v.description}" for v in VARIANTS.values())
+                                 + " (default: %(default)s)")
         parser.add_argument("--beta", type=float, help="weight of the EEG loss (default 100; beta0 variant: 0)")
         parser.add_argument("--out", type=output_file(".pt", ".pth", what="a checkpoint file"),
                             help="checkpoint path (default: $REALNET_HOME/checkpoints/<identifier>.pt)")
         parser.add_argument("--run-name",
-                            help="run folder name under $REALNET_HOME/runs (default: the checkpoint's stem)")
+                            help="run folder name under $REALNET_HOME/runs (default: the checkpoint's stem); an "
+                                 "off-recipe run's checkpoint is checkpoints/custom/<run name>.pt")
+        parser.add_argument("--as", dest="identifier", metavar="IDENTIFIER",
+                            help="save as this paper identifier although the run differs from the paper's recipe "
+                                 "(the checkpoint records how; realnet list and info show it)")
     elif verb == "sweep":
         parser.add_argument("--subjects", help="e.g. 1-10 or 1,3,5 (default: every subject of the release)")
-        parser.add_argument("--variants", default="realnet",
-                            help=f"comma-separated: {', '.join(VARIANTS)}, or betaX for realnet with beta X "
+        parser.add_argument("--variants", default=DEFAULT_VARIANT,
+                            help=f"comma-separated: {', '.join(VARIANTS)}, or betaX for {DEFAULT_VARIANT} with beta X "
                                  "(default: %(default)s)")
         parser.add_argument("--concurrent", type=int, default=1,
                             help="train up to K compatible runs at once on one device, in lock-step in one process "
@@ -146,7 +153,7 @@ def parse_sweep_variants(text: str) -> list[tuple[str, float | None]]:
         if token in VARIANTS:
             out.append((token, None))
         elif match and float(match["value"]) > 0:
-            out.append(("realnet", float(match["value"])))
+            out.append((DEFAULT_VARIANT, float(match["value"])))
         else:
             raise ValueError(f"unknown sweep variant {token!r}; use {', '.join(VARIANTS)} or betaX (X > 0)")
     if not out:
@@ -155,13 +162,17 @@ def parse_sweep_variants(text: str) -> list[tuple[str, float | None]]:
 
 
 def _config(args: argparse.Namespace, *, subject: int | None, variant: str, beta: float | None,
-            run_name: str | None = None) -> TrainConfig:
+            run_name: str | None = None, identifier: str | None = None) -> TrainConfig:
+    from realnet_plugins.checkpoints import resolve_file_or_identifier
     from realnet_plugins.training.loop import TrainConfig
 
+    init_file, init_identifier = (None, None) if args.init_weights is None else resolve_file_or_identifier(
+        args.init_weights, what="--init-weights")
     return TrainConfig(
         release=args.release, subject=subject, variant=variant, backbone=args.backbone, beta=beta,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, image_size=args.image_size,
-        normalisation=args.normalisation, init_weights=args.init_weights,
+        normalisation=args.normalisation, init_weights=None if init_file is None else str(init_file),
+        init_from=init_identifier, identifier=identifier,
         legacy_detached_contrastive=args.legacy_detached_contrastive,
         validation_fraction=args.validation_fraction, selection=args.selection, device=args.device, amp=args.amp,
         channels_last=args.channels_last, compile=args.compile, max_steps=args.max_steps, log_every=args.log_every,
@@ -185,7 +196,7 @@ def _sweep(args: argparse.Namespace) -> int:
     subjects = parse_subjects(args.subjects) if args.subjects else release.subjects()
     configs: list[TrainConfig] = []
     for variant, beta in parse_sweep_variants(args.variants):
-        for subject in ([None] if variant == "across_subject" else subjects):
+        for subject in ([None] if variant_spec(variant).pooled_subjects else subjects):
             configs.append(_config(args, subject=subject, variant=variant, beta=beta))
     if executor_options(args) is not None:  # jobs through submitit: each resolves its run where it runs
         return run_sweep_jobs(configs, args)
@@ -201,10 +212,11 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"skip (finished): {default_checkpoint_path(config)}")
     if args.processes > 1:
         return _sweep_in_processes(pending, args)
-    # Runs that can share a device step: same pair count (across_subject pools) and head or not (beta0).
+    # Runs that can share a device step: same pair count (pooled subjects change it) and head or not (beta0).
     groups: dict[tuple[bool, bool], list[TrainConfig]] = {}
     for config in pending:
-        groups.setdefault((config.variant == "across_subject", config.variant == "beta0"), []).append(config)
+        spec = variant_spec(config.variant)
+        groups.setdefault((spec.pooled_subjects, spec.has_eeg_head), []).append(config)
     for members in groups.values():
         for start in range(0, len(members), args.concurrent):
             chunk = members[start:start + args.concurrent]
@@ -239,7 +251,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.verb == "sweep":
             return _sweep(args)
-        config = _config(args, subject=args.subject, variant=args.variant, beta=args.beta, run_name=args.run_name)
+        config = _config(args, subject=args.subject, variant=args.variant, beta=args.beta, run_name=args.run_name,
+                         identifier=args.identifier)
         path = train(config, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
     except RealnetError:  # DataFormatError is also a ValueError: keep its own class
         raise

@@ -6,7 +6,7 @@ Everything here is computed once per run, before the first step:
   (:func:`realnet_plugins.image_cache.build_image_cache`); no epoch decodes a JPEG;
 * the repetition-averaged training EEG of the run's subject (or of every subject, pooled, for
   ``across_subject``), normalised with each subject's own training statistics, then altered as the
-  variant says (:mod:`.variants`); validation and test EEG are never altered;
+  variant says (:mod:`realnet_plugins.variants`); validation and test EEG are never altered;
 * the pseudo-labels: the argmax of the frozen, eval-mode initial backbone's logits for every
   training image, cached under ``$REALNET_HOME/cache/pseudo_labels/<fingerprint>.npy``, keyed by
   the initial backbone weights, the image cache and the image size/normalisation.
@@ -32,7 +32,7 @@ from realnet_plugins.errors import DataFormatError
 from realnet_plugins.image_cache import build_image_cache, image_cache_key, normalise_batch
 from realnet_plugins.paths import cache_dir
 from realnet_plugins.storage import atomic_path, fingerprint
-from realnet_plugins.training.variants import check_variant, manipulate_training_eeg
+from realnet_plugins.variants import manipulate_training_eeg, variant_spec
 
 __all__ = [
     "VALIDATION_STREAM", "HeldOutSet", "AlignmentData", "validation_concepts", "load_alignment_data",
@@ -120,21 +120,21 @@ class AlignmentData:
 
 
 def run_subjects(release: ThingsEEG2Release, variant: str, subject: int | None) -> list[int]:
-    """The subjects whose EEG a run uses: ``[subject]``, or every subject for ``across_subject``.
+    """The subjects whose EEG a run uses: ``[subject]``, or every subject for a variant that pools them.
 
     Raises:
-        ValueError: ``across_subject`` with a subject, another variant without one, or a subject
+        ValueError: a pooling variant with a subject, another variant without one, or a subject
             the release does not have (the message lists those it has).
     """
-    check_variant(variant)
+    pooled = variant_spec(variant).pooled_subjects
     available = release.subjects()
-    if variant == "across_subject":
+    if pooled:
         if subject is not None:
             raise ValueError(
-                f"variant 'across_subject' pools every subject of the release ({available}); do not give a subject"
+                f"variant {variant!r} pools every subject of the release ({available}); do not give a subject"
             )
         if len(available) < 2:
-            raise ValueError(f"variant 'across_subject' needs at least 2 subjects; the release has {available}")
+            raise ValueError(f"variant {variant!r} needs at least 2 subjects; the release has {available}")
         return available
     if subject is None:
         raise ValueError(f"variant {variant!r} trains on one subject: give a subject (one of {available})")

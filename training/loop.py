@@ -1,15 +1,26 @@
 """The training loop: configuration, resumable runs, checkpoints, held-out metrics.
 
     >>> from realnet_plugins.training import TrainConfig, train
-    >>> path = train(TrainConfig(release="THINGS_EEG2", subject=1, init_weights="realnet_base_cornet_s"))
+    >>> path = train(TrainConfig(release="THINGS_EEG2", subject=1, init_weights="cornet_s-1d3f7974.pth"))
+    >>> path = train(TrainConfig(release="THINGS_EEG2", subject=2, init_from="realnet_base_cornet_s"))
 
-One run = one (subject, variant, backbone, β, seed). Its defaults are SPEC.md's: Adam, lr 2e-5,
-30 epochs, batch 16 (the last partial batch kept; a remainder of one pair joins the batch before
-it, see :func:`batch_bounds`), seed 2023, 224 px images, scalar EEG
-normalisation, BatchNorm in train mode, model selection = the last epoch (never the test data;
-optionally the best epoch on held-out training concepts). Real training starts from ImageNet
-weights (``init_weights``); without them the backbone is randomly initialised from the seed, which
-only tests and demos should do.
+One run = one (subject, variant, backbone, β, seed). Its defaults are the paper's recipe
+(:data:`realnet_plugins.recipe.PAPER_RECIPE`, SPEC.md): Adam, lr 2e-5, 30 epochs, batch 16 (the
+last partial batch kept; a remainder of one pair joins the batch before it, see
+:func:`batch_bounds`), seed 2023, 224 px images, scalar EEG normalisation, BatchNorm in train
+mode, model selection = the last epoch (never the test data; optionally the best epoch on
+held-out training concepts). Real training starts from the backbone's ImageNet release: a file
+(``init_weights``, checked against the release's published hash) or the checkpoint it was
+imported into (``init_from``, e.g. ``realnet_base_cornet_s``); without either the backbone is
+randomly initialised from the seed, which only tests and demos should do.
+
+**Where the checkpoint goes** (:func:`default_checkpoint_path`): a run of the paper's recipe is
+saved under its paper identifier (``checkpoints/realnet_s01.pt``). A run that differs from the
+recipe in any way (epochs, batch, lr, image size, seed, initial weights, ``max_steps`` ...) is
+saved under its run name, ``checkpoints/custom/<run name>.pt``, unless ``identifier`` names the
+paper identifier explicitly; its checkpoint records the differences (``meta.deviations``) either
+way. Every input (configuration, release, subject, initial weights, a resume state) is read and
+checked before anything under ``$REALNET_HOME`` is deleted or overwritten.
 
 **Run folder** ``$REALNET_HOME/runs/<name>/`` (name = the checkpoint's file stem):
 
@@ -57,12 +68,13 @@ from tqdm.auto import tqdm
 
 from realnet_plugins.architectures import ReAlnet, backbone_spec
 from realnet_plugins.checkpoints import (
-    FORMAT as CHECKPOINT_FORMAT,
-)
-from realnet_plugins.checkpoints import (
     CheckpointMeta,
     checkpoint_path,
+    is_checkpoint_payload,
     load_checkpoint,
+    load_model_checkpoint,
+    missing_checkpoint_message,
+    read_checkpoint_meta,
     safe_torch_load,
     save_checkpoint,
     weights_digest,
@@ -70,20 +82,27 @@ from realnet_plugins.checkpoints import (
 from realnet_plugins.constants import IMAGENET_MEAN, IMAGENET_STD
 from realnet_plugins.datasets.things_eeg2.reader import NORMALISATION_MODES, ThingsEEG2Release
 from realnet_plugins.errors import CheckpointError, MissingFileError, RealnetError
-from realnet_plugins.identifiers import identifier_for, parse_identifier
-from realnet_plugins.importers import read_foreign_weights
+from realnet_plugins.identifiers import identifier_for, is_paper_identifier, parse_identifier
+from realnet_plugins.importers import (
+    PUBLISHED_REALNET,
+    check_release,
+    detect_source,
+    read_foreign_weights,
+    tensor_state,
+)
 from realnet_plugins.paths import checkpoints_dir, realnet_home
-from realnet_plugins.storage import atomic_write
+from realnet_plugins.recipe import PAPER_RECIPE, checkpoint_deviations, describe_deviations, recipe_deviations
+from realnet_plugins.storage import atomic_write, cached_sha256
 from realnet_plugins.training.data import AlignmentData, HeldOutSet, load_alignment_data, predict, pseudo_labels
 from realnet_plugins.training.metrics import eeg_generation_metrics
 from realnet_plugins.training.objective import Objective
 from realnet_plugins.training.step import COMPILE_MODES, LOSS_COLUMNS, DeviceData, make_step
-from realnet_plugins.training.variants import check_variant, resolve_beta
+from realnet_plugins.variants import DEFAULT_VARIANT, resolve_beta, variant_spec
 
 __all__ = [
     "SELECTIONS", "SHUFFLE_STREAM", "TrainConfig", "StepInfo", "CheckpointExistsError", "ResumeMismatchError",
-    "RunsFailedError", "train", "train_many", "train_parallel", "default_checkpoint_path", "run_dir", "batch_bounds",
-    "epoch_permutation", "build_initial_model",
+    "RunsFailedError", "train", "train_many", "train_parallel", "default_checkpoint_path", "run_deviations",
+    "init_weights_origin", "run_dir", "batch_bounds", "epoch_permutation", "build_initial_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,22 +144,25 @@ class RunsFailedError(RealnetError):
 
 @dataclass
 class TrainConfig:
-    """Everything that defines one training run.
+    """Everything that defines one training run (defaults: the paper's recipe, :data:`PAPER_RECIPE`).
 
     Attributes:
         release: folder of the THINGS-EEG2 release.
-        subject: THINGS-EEG2 subject (None only for ``across_subject``).
-        variant: one of :data:`realnet_plugins.identifiers.VARIANTS`.
-        backbone: ``"cornet_s"`` or ``"resnet18"``.
-        beta: β; None → 100 (``beta0``: 0; giving another β with ``beta0`` is an error).
+        subject: THINGS-EEG2 subject (None only for a variant that pools subjects, ``across_subject``).
+        variant: a key of :data:`realnet_plugins.variants.VARIANTS`.
+        backbone: a key of :data:`realnet_plugins.backbones.BACKBONES` (``"cornet_s"``, ``"resnet18"``).
+        beta: β; None → 100, or the variant's fixed β (``beta0``: 0; giving another one is an error).
         epochs: passes over the training pairs.
         batch_size: pairs per step (the contrastive term uses all in-batch pairs).
         lr: Adam learning rate.
         seed: seeds the EEG head (and a random backbone), shuffling, manipulations, validation split.
         image_size: side of the square input in px.
         normalisation: ``"scalar"`` (one mean/std per subject) or ``"feature"`` (per channel × time).
-        init_weights: ImageNet weight file, published ReAlnet file, realnet checkpoint (path) or
-            identifier (e.g. ``realnet_base_cornet_s``); None: random backbone (tests/demos only).
+        init_weights: a weight file to start the backbone from: the ImageNet release
+            (``cornet_s-1d3f7974.pth``, torchvision's ResNet18 file), a published ReAlnet file or a
+            realnet checkpoint file.
+        init_from: a model identifier whose checkpoint gives the initial backbone (e.g.
+            ``realnet_base_cornet_s``). With neither: a random backbone (tests and demos only).
         legacy_detached_contrastive: the published code's contrastive term (value without gradient).
         validation_fraction: share of training concepts held out for validation (0: none).
         selection: ``"last"`` or ``"validation"`` (see :data:`SELECTIONS`).
@@ -155,37 +177,44 @@ class TrainConfig:
         checkpoint_every_steps: also save the resume state every this many steps (0: off).
         checkpoint_every_s: save the resume state at an epoch end when this many seconds passed
             since the last save.
-        run_name: the run folder's name; None: the checkpoint file's stem.
+        run_name: the run folder's name; None: the checkpoint file's stem. An off-recipe run's
+            checkpoint is ``checkpoints/custom/<run_name>.pt``.
+        identifier: save under this paper identifier although the run differs from the paper's
+            recipe (the checkpoint records how, ``meta.deviations``); it must stand for the run's
+            backbone, variant, subject and β.
     """
 
     release: str | Path
     subject: int | None = None
-    variant: str = "realnet"
+    variant: str = DEFAULT_VARIANT
     backbone: str = "cornet_s"
     beta: float | None = None
-    epochs: int = 30
-    batch_size: int = 16
-    lr: float = 2e-5
-    seed: int = 2023
-    image_size: int = 224
-    normalisation: str = "scalar"
-    init_weights: str | None = None
-    legacy_detached_contrastive: bool = False
-    validation_fraction: float = 0.0
-    selection: str = "last"
+    epochs: int = PAPER_RECIPE["epochs"]
+    batch_size: int = PAPER_RECIPE["batch_size"]
+    lr: float = PAPER_RECIPE["lr"]
+    seed: int = PAPER_RECIPE["seed"]
+    image_size: int = PAPER_RECIPE["image_size"]
+    normalisation: str = PAPER_RECIPE["normalisation"]
+    init_weights: str | Path | None = None
+    init_from: str | None = None
+    legacy_detached_contrastive: bool = PAPER_RECIPE["legacy_detached_contrastive"]
+    validation_fraction: float = PAPER_RECIPE["validation_fraction"]
+    selection: str = PAPER_RECIPE["selection"]
     device: str | None = None
     amp: bool | None = None
     channels_last: bool | None = None
     compile: str = "off"
-    max_steps: int | None = None
+    max_steps: int | None = PAPER_RECIPE["max_steps"]
     log_every: int = 50
     checkpoint_every_steps: int = 0
     checkpoint_every_s: float = 300.0
     run_name: str | None = None
+    identifier: str | None = None
 
     #: Fields that change what is computed; a resume state must agree on them.
     MATH_FIELDS = ("subject", "variant", "backbone", "beta", "epochs", "batch_size", "lr", "seed", "image_size",
-                   "normalisation", "init_weights", "legacy_detached_contrastive", "validation_fraction", "selection")
+                   "normalisation", "init_weights", "init_from", "legacy_detached_contrastive", "validation_fraction",
+                   "selection")
 
     def resolved(self) -> "TrainConfig":
         """A validated copy with β, device, amp and channels_last filled in.
@@ -193,13 +222,14 @@ class TrainConfig:
         Raises:
             ValueError: any invalid field (the message names it and the valid values).
         """
-        check_variant(self.variant)
+        spec = variant_spec(self.variant)
         backbone_spec(self.backbone)
         beta = resolve_beta(self.variant, self.beta)
-        if self.variant == "across_subject" and self.subject is not None:
-            raise ValueError("variant 'across_subject' pools every subject; do not give a subject")
-        if self.variant != "across_subject" and self.subject is None:
+        if spec.pooled_subjects and self.subject is not None:
+            raise ValueError(f"variant {self.variant!r} pools every subject; do not give a subject")
+        if not spec.pooled_subjects and self.subject is None:
             raise ValueError(f"variant {self.variant!r} needs a subject")
+        self._check_init()
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "image_size": self.image_size,
                     "log_every": self.log_every}
         bad = {k: v for k, v in positive.items() if int(v) < 1}
@@ -213,7 +243,7 @@ class TrainConfig:
             raise ValueError(f"compile must be one of {COMPILE_MODES}, got {self.compile!r}")
         if self.selection not in SELECTIONS:
             raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
-        if self.selection == "validation" and (self.validation_fraction <= 0 or self.variant == "beta0"):
+        if self.selection == "validation" and (self.validation_fraction <= 0 or not spec.has_eeg_head):
             raise ValueError("selection 'validation' needs validation_fraction > 0 and a model with an EEG head")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be at least 1 (or None), got {self.max_steps}")
@@ -226,9 +256,39 @@ class TrainConfig:
         if amp and device.type != "cuda":
             raise ValueError("amp (bf16 autocast) is for CUDA devices only")
         channels_last = device.type == "cuda" if self.channels_last is None else bool(self.channels_last)
-        return dataclasses.replace(self, beta=beta, device=str(device), amp=amp, channels_last=channels_last,
-                                   subject=None if self.subject is None else int(self.subject),
-                                   release=str(self.release))
+        resolved = dataclasses.replace(self, beta=beta, device=str(device), amp=amp, channels_last=channels_last,
+                                       subject=None if self.subject is None else int(self.subject),
+                                       release=str(self.release),
+                                       init_weights=None if self.init_weights is None else str(self.init_weights))
+        resolved._check_identifier()
+        return resolved
+
+    def _check_init(self) -> None:
+        """``init_weights`` is a file and ``init_from`` an identifier; at most one of them is given."""
+        if self.init_weights is not None and self.init_from is not None:
+            raise ValueError(f"give the initial weights once: init_weights={str(self.init_weights)!r} (a file) or "
+                             f"init_from={self.init_from!r} (an identifier), not both")
+        if self.init_from is not None and not is_paper_identifier(self.init_from):
+            raise ValueError(f"init_from must be a model identifier such as realnet_base_cornet_s, got "
+                             f"{self.init_from!r}; a weight file goes in init_weights")
+        text = None if self.init_weights is None else str(self.init_weights)
+        if text is not None and is_paper_identifier(text) and not Path(text).expanduser().is_file():
+            raise ValueError(f"init_weights names a weight file, but {text!r} is a model identifier: pass "
+                             f"init_from={text!r} (on the command line, --init-weights takes either)")
+
+    def _check_identifier(self) -> None:
+        """An explicit ``identifier`` must stand for this run's backbone, variant, subject and β."""
+        if self.identifier is None:
+            return
+        spec = parse_identifier(self.identifier)
+        named = (spec.backbone, spec.variant, spec.subject, float(spec.beta))
+        run = (self.backbone, self.variant, self.subject, float(self.beta or 0.0))
+        if named != run:
+            raise ValueError(
+                f"identifier {self.identifier!r} stands for backbone {named[0]}, variant {named[1]}, subject "
+                f"{named[2]}, beta {named[3]:g}; this run is backbone {run[0]}, variant {run[1]}, subject {run[2]}, "
+                f"beta {run[3]:g}"
+            )
 
     def math_dict(self) -> dict[str, Any]:
         """The fields of :attr:`MATH_FIELDS` (a resumed run must match them)."""
@@ -238,6 +298,7 @@ class TrainConfig:
         """All fields, JSON-serialisable."""
         record = dataclasses.asdict(self)
         record["release"] = str(self.release)
+        record["init_weights"] = None if self.init_weights is None else str(self.init_weights)
         return record
 
 
@@ -251,17 +312,117 @@ class StepInfo:
     steps_per_epoch: int
 
 
-def default_checkpoint_path(config: TrainConfig) -> Path:
-    """The paper identifier's checkpoint path, or ``checkpoints/custom/<recipe>.pt`` when it has none.
+def default_checkpoint_path(config: TrainConfig, origin: dict[str, Any] | None = None) -> Path:
+    """Where a run's checkpoint goes unless told otherwise.
 
-    ``config`` must be resolved. Custom names: ``<backbone>_<variant>_beta<β>_s<NN|all>_seed<seed>.pt``.
+    The paper identifier's path (``checkpoints/<identifier>.pt``) for a run of the paper's recipe
+    (:func:`run_deviations` is empty) that the paper names, or for a run whose ``identifier`` is
+    given; otherwise ``checkpoints/custom/<name>.pt``, name = ``run_name`` or
+    ``<backbone>_<variant>_beta<β>_s<NN|all>_seed<seed>``.
+
+    Args:
+        config: a resolved configuration.
+        origin: its :func:`init_weights_origin`, if already known.
+
+    Raises:
+        MissingFileError, CheckpointError: the initial weights cannot be read (see
+            :func:`init_weights_origin`).
     """
-    identifier = identifier_for(config.backbone, config.variant, config.subject, float(config.beta or 0.0))
+    identifier = _checkpoint_identifier(config, run_deviations(config, origin))
     if identifier is not None:
         return checkpoint_path(identifier)
     subject = "all" if config.subject is None else f"{config.subject:02d}"
-    name = f"{config.backbone}_{config.variant}_beta{float(config.beta or 0.0):g}_s{subject}_seed{config.seed}.pt"
-    return checkpoints_dir() / "custom" / name
+    name = config.run_name or f"{config.backbone}_{config.variant}_beta{float(config.beta or 0.0):g}_s{subject}" \
+                              f"_seed{config.seed}"
+    return checkpoints_dir() / "custom" / f"{name}.pt"
+
+
+def _checkpoint_identifier(config: TrainConfig, deviations: dict[str, list]) -> str | None:
+    """The paper identifier a run is saved as: the named one, else the paper's name for an on-recipe run."""
+    if config.identifier is not None:
+        return config.identifier
+    if deviations:
+        return None
+    return identifier_for(config.backbone, config.variant, config.subject, float(config.beta or 0.0))
+
+
+def run_deviations(config: TrainConfig, origin: dict[str, Any] | None = None) -> dict[str, list]:
+    """How a resolved run differs from the paper's recipe: ``{field: [paper value, run value]}`` (empty: none).
+
+    Args:
+        config: a resolved configuration.
+        origin: its :func:`init_weights_origin`, if already known.
+    """
+    origin = init_weights_origin(config) if origin is None else origin
+    settings = {name: getattr(config, name) for name in PAPER_RECIPE}
+    return recipe_deviations(settings, None if origin.get("verified") else _describe_origin(origin))
+
+
+def _checkpoint_origin(path: Path, identifier: str | None, backbone: str) -> dict[str, Any]:
+    """Origin of initial weights in a realnet checkpoint: verified iff it holds ``backbone``'s verified release."""
+    meta = read_checkpoint_meta(path)
+    release = meta.weights_release or {}
+    info: dict[str, Any] = {"kind": "realnet-checkpoint", "path": str(path), "sha256": cached_sha256(path),
+                            "identifier": identifier if identifier is not None else meta.identifier}
+    if release.get("verified") and meta.backbone == backbone and not checkpoint_deviations(meta):
+        info.update(release=release.get("release"), verified=True)
+    return info
+
+
+def init_weights_origin(config: TrainConfig) -> dict[str, Any]:
+    """Where a run's initial backbone comes from, and whether it is its backbone's verified ImageNet release.
+
+    Reads records, key names and file hashes only (tensor storage is mapped, not read). An
+    ImageNet file is checked with :func:`realnet_plugins.importers.check_release`; a realnet
+    checkpoint counts as the release when it was imported from the verified release file.
+
+    Returns:
+        ``{"kind": "random", "seed"}`` without initial weights; else ``{"kind", "path", "sha256",
+        ...}`` where kind is ``realnet-checkpoint``, ``published-realnet`` or the backbone's ImageNet
+        layout, plus ``"release"`` and ``"verified": True`` for the verified release of the run's
+        backbone.
+
+    Raises:
+        MissingFileError: the file, or the identifier's checkpoint, does not exist.
+        CheckpointError: an unreadable or unrecognised file, or a release name with another digest.
+    """
+    if config.init_from is not None:
+        path = checkpoint_path(config.init_from)
+        if not path.is_file():
+            raise MissingFileError(f"init weights: {missing_checkpoint_message(config.init_from)}")
+        return _checkpoint_origin(path, config.init_from, config.backbone)
+    if config.init_weights is None:
+        return {"kind": "random", "seed": config.seed}
+    path = Path(config.init_weights).expanduser()
+    if not path.is_file():
+        raise MissingFileError(
+            f"init weights file not found: {config.init_weights}. Give the ImageNet weight file of the backbone "
+            f"({', '.join(r.name for r in backbone_spec(config.backbone).release_files())}), or import it first "
+            "(`realnet import-weights FILE --as realnet_base_<backbone>`) and start from that identifier."
+        )
+    payload = safe_torch_load(path, mmap=True)
+    if is_checkpoint_payload(payload):
+        return _checkpoint_origin(path, None, config.backbone)
+    source, backbone = detect_source(tensor_state(payload, path))
+    if source == PUBLISHED_REALNET:
+        return {"kind": source, "path": str(path), "sha256": cached_sha256(path)}
+    release = check_release(path, backbone)
+    info = {"kind": source, "path": str(path), "sha256": release["sha256"]}
+    if release["verified"] and backbone == config.backbone:
+        info.update(release=release["release"], verified=True)
+    return info
+
+
+def _describe_origin(origin: dict[str, Any]) -> str:
+    """What a run starts from, in words (for ``deviations``)."""
+    if origin["kind"] == "random":
+        return f"random (seed {origin['seed']})"
+    name = origin.get("identifier") or Path(origin["path"]).name
+    if origin["kind"] == "realnet-checkpoint":
+        return f"checkpoint {name} (not the verified ImageNet release)"
+    if origin["kind"] == PUBLISHED_REALNET:
+        return f"published ReAlnet file {name}"
+    return f"unverified file {name} (sha256 {origin['sha256'][:12]}…)"
 
 
 def run_dir(name: str) -> Path:
@@ -291,60 +452,55 @@ def epoch_permutation(seed: int, epoch: int, n_pairs: int) -> np.ndarray:
     return np.random.default_rng([int(seed), SHUFFLE_STREAM, int(epoch)]).permutation(n_pairs).astype(np.int64)
 
 
-def _read_init_backbone(spec: str, backbone: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Backbone weights (``backbone.*`` keys stripped) and a description of where they came from."""
-    path = Path(spec).expanduser()
-    if path.is_file():
-        payload = safe_torch_load(path)
-        if isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT:
-            loaded = load_checkpoint(path)
-            info = {"kind": "realnet-checkpoint", "path": str(path), "sha256": loaded.sha256,
-                    "identifier": loaded.meta.identifier}
-            model, found = loaded.model, loaded.meta.backbone
-        else:
-            imported = read_foreign_weights(path, expected_backbone=backbone)
-            info = {"kind": imported.source, "path": str(path), "sha256": imported.sha256}
-            model, found = imported.model, imported.backbone
-    else:
-        try:
-            parse_identifier(spec)
-        except ValueError:
-            raise MissingFileError(
-                f"init weights {spec!r} are neither an existing file nor a model identifier (e.g. "
-                "realnet_base_cornet_s). Give the ImageNet weight file (cornet_s-1d3f7974.pth or "
-                "resnet18-f37072fd.pth) or import it first with "
-                "`realnet import-weights FILE --as realnet_base_cornet_s`."
-            ) from None
-        loaded = load_checkpoint(spec)
-        info = {"kind": "realnet-checkpoint", "identifier": spec, "path": str(loaded.path), "sha256": loaded.sha256}
+def _read_init_backbone(config: TrainConfig, origin: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The initial backbone weights (``backbone.*`` keys stripped), loaded and verified.
+
+    Raises:
+        CheckpointError: the weights are for another backbone, or do not fit it.
+    """
+    if config.init_from is not None:
+        model, found = load_model_checkpoint(config.init_from).model, parse_identifier(config.init_from).backbone
+    elif origin["kind"] == "realnet-checkpoint":
+        loaded = load_checkpoint(origin["path"])
         model, found = loaded.model, loaded.meta.backbone
-    if found != backbone:
-        raise CheckpointError(f"init weights {spec!r} are for backbone {found!r}, but this run trains {backbone!r}")
-    return {k: v for k, v in model.backbone.state_dict().items()}, info
+    else:
+        imported = read_foreign_weights(origin["path"], expected_backbone=config.backbone)
+        model, found = imported.model, imported.backbone
+    if found != config.backbone:
+        named = config.init_from or config.init_weights
+        raise CheckpointError(f"init weights {named!r} are for backbone {found!r}, but this run trains "
+                              f"{config.backbone!r}")
+    return {k: v for k, v in model.backbone.state_dict().items()}
 
 
-def build_initial_model(config: TrainConfig) -> tuple[ReAlnet, dict[str, Any]]:
+def build_initial_model(config: TrainConfig, origin: dict[str, Any] | None = None
+                        ) -> tuple[ReAlnet, dict[str, Any]]:
     """The run's initial model (on the CPU, parameters in torch's default dtype) and its origin.
 
-    The EEG head (and, without ``init_weights``, the backbone) is initialised from ``config.seed``
+    The EEG head (and, without initial weights, the backbone) is initialised from ``config.seed``
     in a forked RNG, so every subject of a variant starts from the same weights. With
-    ``init_weights`` the backbone (weights and BatchNorm statistics) comes from that file; a head
-    in the file is not used.
+    ``init_weights`` or ``init_from`` the backbone (weights and BatchNorm statistics) comes from
+    there; a head in the file is not used.
+
+    Args:
+        config: a resolved configuration.
+        origin: its :func:`init_weights_origin`, if already known.
 
     Returns:
-        ``(model, info)``: info describes the init weights (``{"kind": "random"}`` without a file).
+        ``(model, origin)``: the origin describes the initial weights (``{"kind": "random", "seed"}``
+        without them).
     """
+    origin = init_weights_origin(config) if origin is None else origin
     objective = Objective.for_variant(config.variant, config.beta or 0.0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = ReAlnet(config.backbone, image_size=config.image_size, eeg_head=objective.has_eeg_head)
-    if config.init_weights is None:
+    if origin["kind"] == "random":
         log.warning("no init weights given: the %s backbone is randomly initialised (seed %d); this is for tests and "
                     "demos only - the paper's models start from ImageNet weights", config.backbone, config.seed)
-        return model, {"kind": "random", "seed": config.seed}
-    state, info = _read_init_backbone(str(config.init_weights), config.backbone)
-    model.backbone.load_state_dict(state, strict=True)
-    return model, info
+        return model, origin
+    model.backbone.load_state_dict(_read_init_backbone(config, origin), strict=True)
+    return model, origin
 
 
 @dataclass
@@ -361,6 +517,7 @@ class _Run:
     init_sha256: str
     labels: np.ndarray
     initial_metrics: dict[str, Any]
+    deviations: dict[str, list]
     resume: dict[str, Any] | None = None
     best: dict[str, Any] | None = None
     validation_history: list[dict[str, Any]] = field(default_factory=list)
@@ -436,31 +593,58 @@ def _heldout_metrics(model: ReAlnet, held: HeldOutSet, config: TrainConfig) -> d
     return summary
 
 
-def _prepare(config: TrainConfig, target: Path, folder: Path, overwrite: bool, progress: bool) -> _Run:
-    if overwrite and folder.exists():
-        shutil.rmtree(folder)
-    resume = None
+def _saved_settings(saved: dict[str, Any]) -> dict[str, Any]:
+    """A resume state's settings in today's fields.
+
+    Resume states written before ``init_from`` existed kept an identifier in ``init_weights``.
+    """
+    if "init_from" in saved:
+        return saved
+    upgraded = dict(saved, init_from=None)
+    value = saved.get("init_weights")
+    if value is not None and is_paper_identifier(str(value)) and not Path(str(value)).expanduser().is_file():
+        upgraded.update(init_weights=None, init_from=str(value))
+    return upgraded
+
+
+def _read_resume(config: TrainConfig, folder: Path) -> dict[str, Any] | None:
+    """The run folder's resume state, if any, checked against the configuration (nothing is written).
+
+    Raises:
+        ResumeMismatchError: a state of another version or of other settings.
+    """
     resume_file = folder / "resume.pt"
-    if resume_file.is_file():
-        resume = safe_torch_load(resume_file)
-        if not isinstance(resume, dict) or resume.get("format") != RESUME_FORMAT or resume.get(
-                "format_version") != RESUME_VERSION:
-            raise ResumeMismatchError(
-                f"{resume_file} is not a resume state of this version; delete {folder} to restart")
-        saved, now = resume["config"], config.math_dict()
-        differ = {k: (saved.get(k), now[k]) for k in now if saved.get(k) != now[k]}
-        if differ:
-            raise ResumeMismatchError(
-                f"{folder} holds an interrupted run with other settings (saved, now): {differ}. Rerun with the "
-                f"saved settings to resume it, or pass overwrite=True (CLI: --overwrite) to start over."
-            )
+    if not resume_file.is_file():
+        return None
+    resume = safe_torch_load(resume_file)
+    if not isinstance(resume, dict) or resume.get("format") != RESUME_FORMAT or resume.get(
+            "format_version") != RESUME_VERSION:
+        raise ResumeMismatchError(f"{resume_file} is not a resume state of this version; delete {folder} to restart")
+    saved, now = _saved_settings(resume["config"]), config.math_dict()
+    differ = {k: (saved.get(k), now[k]) for k in now if saved.get(k) != now[k]}
+    if differ:
+        raise ResumeMismatchError(
+            f"{folder} holds an interrupted run with other settings (saved, now): {differ}. Rerun with the "
+            f"saved settings to resume it, or pass overwrite=True (CLI: --overwrite) to start over."
+        )
+    return resume
+
+
+def _prepare(config: TrainConfig, target: Path, folder: Path, origin: dict[str, Any], overwrite: bool,
+             progress: bool) -> _Run:
+    """Read and check every input of a run: its resume state (unless it starts over), release, data, initial weights.
+
+    Deletes and overwrites nothing under ``$REALNET_HOME`` (it may add cache files: the image cache
+    and the pseudo-labels); :func:`_start` begins writing once every run has been prepared.
+    """
+    resume = None if overwrite else _read_resume(config, folder)
     release = ThingsEEG2Release(config.release)
     data = load_alignment_data(release, config.subject, config.variant, image_size=config.image_size,
                                seed=config.seed, normalisation_mode=config.normalisation,
                                validation_fraction=config.validation_fraction)
     if data.n_pairs < 2:
         raise ValueError(f"training needs at least 2 (image, EEG) pairs; found {data.n_pairs}")
-    model, init_info = build_initial_model(config)
+    model, init_info = build_initial_model(config, origin)
     init_sha256 = weights_digest(model.state_dict())
     device = torch.device(config.device or "cpu")
     model.to(device)
@@ -483,21 +667,29 @@ def _prepare(config: TrainConfig, target: Path, folder: Path, overwrite: bool, p
             )
     run = _Run(config=config, target=target, folder=folder, objective=objective, data=data, model=model,
                init_info=init_info, init_sha256=init_sha256, labels=labels, initial_metrics=initial_metrics,
-               resume=resume)
+               deviations=run_deviations(config, origin), resume=resume)
     if resume is not None:
         model.load_state_dict(resume["model"])
         run.best = resume.get("best")
         run.validation_history = list(resume.get("validation_history", []))
-        _truncate_log(run, int(resume["global_step"]))
-        _append_log(run, {"event": "resume", "epoch": run.position[0], "step": int(resume["global_step"]),
-                          "step_in_epoch": run.position[1]})
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        run.log_path.unlink(missing_ok=True)
-        _append_log(run, {"event": "start", "step": 0, "config": config.to_dict(), "n_pairs": data.n_pairs,
-                          "subjects": data.subjects, "data_fingerprint": data.fingerprint,
-                          "init_weights": init_info, "test_initial": initial_metrics})
     return run
+
+
+def _start(run: _Run, overwrite: bool) -> None:
+    """Begin writing a prepared run: clear its folder when starting over, then its first log line."""
+    if overwrite and run.folder.exists():
+        shutil.rmtree(run.folder)
+    if run.resume is not None:
+        _truncate_log(run, int(run.resume["global_step"]))
+        _append_log(run, {"event": "resume", "epoch": run.position[0], "step": int(run.resume["global_step"]),
+                          "step_in_epoch": run.position[1]})
+        return
+    run.folder.mkdir(parents=True, exist_ok=True)
+    run.log_path.unlink(missing_ok=True)
+    _append_log(run, {"event": "start", "step": 0, "config": run.config.to_dict(), "n_pairs": run.data.n_pairs,
+                      "subjects": run.data.subjects, "data_fingerprint": run.data.fingerprint,
+                      "init_weights": run.init_info, "deviations": run.deviations,
+                      "test_initial": run.initial_metrics})
 
 
 @contextlib.contextmanager
@@ -742,12 +934,11 @@ def _finish(run: _Run, state: dict[str, torch.Tensor], steps_done: int, group_si
     }
     meta = CheckpointMeta(
         backbone=config.backbone, variant=config.variant, subject=config.subject, beta=float(config.beta or 0.0),
-        seed=config.seed, identifier=identifier_for(config.backbone, config.variant, config.subject,
-                                                    float(config.beta or 0.0)),
+        seed=config.seed, identifier=_checkpoint_identifier(config, run.deviations),
         image_size=config.image_size, image_mean=list(IMAGENET_MEAN), image_std=list(IMAGENET_STD),
         eeg_normalisation=run.data.normalisation_record() if run.objective.has_eeg_head else None,
-        data_fingerprint=run.data.fingerprint, init_sha256=run.init_sha256, training=training,
-        metrics=_json_safe(metrics), source="trained",
+        data_fingerprint=run.data.fingerprint, init_sha256=run.init_sha256, deviations=run.deviations,
+        training=training, metrics=_json_safe(metrics), source="trained",
     )
     save_checkpoint(model.cpu().float(), meta, run.target, overwrite=overwrite)
     _append_log(run, {"event": "end", "step": steps_done, "metrics": metrics, "checkpoint": str(run.target)})
@@ -787,8 +978,8 @@ def _check_compatible_configs(configs: Sequence[TrainConfig]) -> None:
                   if getattr(first, k) != getattr(config, k)}
         if differ:
             raise ValueError(f"runs trained together must share {_SHARED_SETTINGS}; these differ: {differ}")
-    if len({c.variant == "beta0" for c in configs}) > 1:
-        raise ValueError("beta0 runs (no EEG head) cannot be trained together with runs that have one")
+    if len({variant_spec(c.variant).has_eeg_head for c in configs}) > 1:
+        raise ValueError("runs without an EEG head (beta0) cannot be trained together with runs that have one")
 
 
 def _check_compatible_data(runs: Sequence[_Run]) -> None:
@@ -803,8 +994,11 @@ def _check_compatible_data(runs: Sequence[_Run]) -> None:
 
 
 def _run_locations(resolved: Sequence[TrainConfig], outs: Sequence[str | Path | None] | None,
-                   overwrite: bool) -> tuple[list[Path], list[Path]]:
-    """Each run's checkpoint path and run folder, refusing shared ones and (without overwrite) finished checkpoints.
+                   overwrite: bool) -> tuple[list[Path], list[Path], list[dict[str, Any]]]:
+    """Each run's checkpoint path, run folder and initial-weights origin.
+
+    Refuses shared paths and (without overwrite) finished checkpoints; reads no tensors and writes
+    nothing.
 
     Args:
         resolved: resolved configurations.
@@ -814,11 +1008,14 @@ def _run_locations(resolved: Sequence[TrainConfig], outs: Sequence[str | Path | 
     Raises:
         ValueError: ``outs`` has another length, or two runs would share a checkpoint or run folder.
         CheckpointExistsError: a checkpoint exists and ``overwrite`` is False.
+        MissingFileError, CheckpointError: initial weights that cannot be read.
     """
     outs = list(outs) if outs is not None else [None] * len(resolved)
     if len(outs) != len(resolved):
         raise ValueError(f"{len(outs)} output paths for {len(resolved)} configurations")
-    targets = [Path(o) if o is not None else default_checkpoint_path(c) for c, o in zip(resolved, outs)]
+    origins = [init_weights_origin(c) for c in resolved]
+    targets = [Path(o) if o is not None else default_checkpoint_path(c, origin)
+               for c, o, origin in zip(resolved, outs, origins)]
     folders = [run_dir(c.run_name or t.stem) for c, t in zip(resolved, targets)]
     if len(set(targets)) != len(targets) or len(set(folders)) != len(folders):
         raise ValueError(f"two runs would share a checkpoint or run folder: {[str(t) for t in targets]}")
@@ -827,7 +1024,14 @@ def _run_locations(resolved: Sequence[TrainConfig], outs: Sequence[str | Path | 
         raise CheckpointExistsError(
             f"finished checkpoint(s) exist: {finished}; pass overwrite=True (CLI: --overwrite) to train again"
         )
-    return targets, folders
+    for config, origin, out in zip(resolved, origins, outs):
+        paper = identifier_for(config.backbone, config.variant, config.subject, float(config.beta or 0.0))
+        deviations = run_deviations(config, origin)
+        if out is None and config.identifier is None and paper is not None and deviations:
+            log.warning("this run differs from the paper's recipe (%s), so it is not saved as %s; name it with "
+                        "identifier=%r (CLI: --as %s) to save it there anyway, with these differences recorded",
+                        describe_deviations(deviations), paper, paper, paper)
+    return targets, folders, origins
 
 
 def train_many(
@@ -850,7 +1054,8 @@ def train_many(
     Args:
         configs: the runs.
         outs: checkpoint paths (None entries: :func:`default_checkpoint_path`).
-        overwrite: retrain runs whose checkpoint exists (their run folders are cleared).
+        overwrite: retrain runs whose checkpoint exists (their run folders are cleared once every input of
+            every run has been read and checked).
         progress: show progress bars.
         on_step: called after every step (tests use it to simulate a crash).
 
@@ -867,7 +1072,7 @@ def train_many(
     resolved = [c.resolved() for c in configs]
     if not resolved:
         return []
-    targets, folders = _run_locations(resolved, outs, overwrite)
+    targets, folders, origins = _run_locations(resolved, outs, overwrite)
     _check_compatible_configs(resolved)
     device = torch.device(resolved[0].device or "cpu")
     if device.type == "cuda" and len(resolved) > 1:
@@ -876,8 +1081,10 @@ def train_many(
                     "compiled; 331 in float32; one run: 2640). Train them one by one, or in separate processes "
                     "(train_parallel, CLI: realnet sweep --processes K)", len(resolved))
     with _runtime(device):
-        runs = [_prepare(c, t, f, overwrite, progress) for c, t, f in zip(resolved, targets, folders)]
+        runs = [_prepare(c, t, f, o, overwrite, progress) for c, t, f, o in zip(resolved, targets, folders, origins)]
         _check_compatible_data(runs)
+        for run in runs:
+            _start(run, overwrite)
         groups: dict[tuple[int, int], list[_Run]] = {}
         for run in runs:
             groups.setdefault(run.position, []).append(run)
@@ -896,7 +1103,8 @@ def train(config: TrainConfig, out: str | Path | None = None, overwrite: bool = 
     Args:
         config: the run.
         out: checkpoint path; None: the identifier's path (:func:`default_checkpoint_path`).
-        overwrite: retrain although the checkpoint exists (the run folder is cleared).
+        overwrite: retrain although the checkpoint exists (the run folder is cleared once every input has
+            been read and checked).
         progress: show progress bars.
         on_step: called after every step with a :class:`StepInfo`.
 
@@ -969,7 +1177,8 @@ def train_parallel(
         configs: the runs.
         outs: checkpoint paths (None entries: :func:`default_checkpoint_path`).
         processes: the most worker processes at once (1: one after another, in one worker).
-        overwrite: retrain runs whose checkpoint exists (their run folders are cleared).
+        overwrite: retrain runs whose checkpoint exists (their run folders are cleared once every input of
+            every run has been read and checked).
         progress: show the progress bar over runs.
 
     Returns:
@@ -987,7 +1196,7 @@ def train_parallel(
     resolved = [c.resolved() for c in configs]
     if not resolved:
         return []
-    targets, _ = _run_locations(resolved, outs, overwrite)
+    targets, _, _ = _run_locations(resolved, outs, overwrite)
     workers = min(processes, len(resolved))
     if workers > 1 and any(torch.device(c.device or "cpu").type == "cuda" for c in resolved):
         log.warning("%d training processes share the GPU: their kernels run concurrently only under NVIDIA MPS "

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from realnet_plugins.identifiers import DEFAULT_BETA
+from realnet_plugins.variants import DEFAULT_BETA, variant_spec
 
 __all__ = ["PEARSON_EPS", "LossParts", "Objective", "pearson_matrix", "contrastive_loss", "loss_parts"]
 
@@ -173,25 +173,23 @@ class Objective:
 
     @classmethod
     def for_variant(cls, variant: str, beta: float, *, legacy_detached_contrastive: bool = False) -> "Objective":
-        """The objective of a training variant (SPEC.md, Variants).
+        """The objective of a training variant: its registry entry's head and loss weights.
 
         Args:
-            variant: one of :data:`realnet_plugins.identifiers.VARIANTS`.
-            beta: β (ignored for ``beta0``, which is 0).
+            variant: a key of :data:`realnet_plugins.variants.VARIANTS`.
+            beta: β (a variant without an EEG head trains with β = 0).
             legacy_detached_contrastive: reproduce the published code's detached contrastive term.
 
         Raises:
             ValueError: unknown variant (the message lists the valid ones).
         """
-        from realnet_plugins.training.variants import check_variant
-
-        check_variant(variant)
-        if variant == "beta0":
+        spec = variant_spec(variant)
+        if not spec.has_eeg_head:
             return cls(beta=0.0, mse_weight=0.0, contrastive_weight=0.0, has_eeg_head=False)
         return cls(
             beta=float(beta),
-            mse_weight=0.0 if variant == "no_mse" else 1.0,
-            contrastive_weight=0.0 if variant == "no_contrastive" else 1.0,
+            mse_weight=float(spec.mse_weight),
+            contrastive_weight=float(spec.contrastive_weight),
             detach_contrastive=bool(legacy_detached_contrastive),
         )
 

@@ -5,58 +5,19 @@ The head's input sizes follow from the image size, so small images work (tests u
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from realnet_plugins.architectures.cornet_s import CORnetS
-from realnet_plugins.architectures.resnet import ResNet18
+from realnet_plugins.backbones import BACKBONES, REGIONS, BackboneSpec, backbone_spec
 from realnet_plugins.constants import N_EEG_OUTPUTS
 
-#: Head slot names, one per tapped region, as in the published ReAlnet files.
+__all__ = ["BACKBONES", "HEAD_SLOTS", "REGIONS", "BackboneSpec", "EEGHead", "ReAlnet", "ReAlnetOutput", "backbone_spec",
+           "tap_shapes"]
+
+#: Head slot names, one per tapped region (:data:`REGIONS`), as in the published ReAlnet files.
 HEAD_SLOTS: tuple[str, ...] = ("fc_v1", "fc_v2", "fc_v4", "fc_it")
-#: Brain-Score regions, in the order of the head slots and the backbone taps.
-REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
-
-
-@dataclass(frozen=True)
-class BackboneSpec:
-    """What the rest of the package needs to know about a backbone.
-
-    Attributes:
-        name: ``'cornet_s'`` or ``'resnet18'``.
-        builder: returns a fresh, randomly initialised backbone with ``forward_taps``.
-        taps: dotted module names of the four tapped layers, in region order V1, V2, V4, IT.
-        penultimate: dotted name of the pooled 512-d layer (the behavioural readout).
-        logits: dotted name of the 1000-way ImageNet layer.
-    """
-
-    name: str
-    builder: Callable[[], nn.Module]
-    taps: tuple[str, ...]
-    penultimate: str
-    logits: str
-
-    @property
-    def region_layer_map(self) -> dict[str, str]:
-        """Brain-Score region → layer name, e.g. ``{'V1': 'V1', ...}`` or ``{'V1': 'layer1', ...}``."""
-        return dict(zip(REGIONS, self.taps))
-
-
-BACKBONES: dict[str, BackboneSpec] = {
-    "cornet_s": BackboneSpec("cornet_s", CORnetS, ("V1", "V2", "V4", "IT"), "decoder.avgpool", "decoder.linear"),
-    "resnet18": BackboneSpec("resnet18", ResNet18, ("layer1", "layer2", "layer3", "layer4"), "avgpool", "fc"),
-}
-
-
-def backbone_spec(name: str) -> BackboneSpec:
-    """The :class:`BackboneSpec` for ``name``; a clear ``ValueError`` lists the valid names."""
-    try:
-        return BACKBONES[name]
-    except KeyError:
-        raise ValueError(f"unknown backbone {name!r}; expected one of {sorted(BACKBONES)}") from None
 
 
 def tap_shapes(backbone: nn.Module, image_size: int) -> list[tuple[int, ...]]:
@@ -115,7 +76,7 @@ class ReAlnet(nn.Module):
     """Backbone + optional EEG head, with one backbone pass per forward.
 
     Args:
-        backbone: ``'cornet_s'`` or ``'resnet18'``.
+        backbone: a key of :data:`~realnet_plugins.backbones.BACKBONES` (``'cornet_s'``, ``'resnet18'``).
         image_size: side of the square input in px; sets the head's input sizes.
         eeg_head: build the EEG head (False for unaligned baselines and the β = 0 control).
 

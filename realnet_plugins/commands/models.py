@@ -54,7 +54,7 @@ def _list(args: argparse.Namespace) -> int:
             continue
         s = parse_identifier(ident)
         print(f"{ident:26s} {s.backbone:9s} {s.variant:15s} {s.subject or '-':>7} {s.beta:6g}  "
-              f"{'yes' if present else '-'}")
+              f"{_recipe_note(root / f'{ident}.pt') if present else '-'}")
     return 0
 
 
@@ -69,11 +69,25 @@ def _check_model(text: str) -> None:
         parse_identifier(text)
 
 
+def _recipe_note(path: Path) -> str:
+    """``yes``, or ``yes, NOT the paper's recipe: ...`` for a checkpoint that departs from it."""
+    from realnet_plugins.checkpoints import read_checkpoint_meta
+    from realnet_plugins.errors import RealnetError
+    from realnet_plugins.recipe import checkpoint_deviations, describe_deviations
+
+    try:
+        deviations = checkpoint_deviations(read_checkpoint_meta(path))
+    except RealnetError as error:
+        return f"unreadable ({error})"
+    return f"yes, NOT the paper's recipe: {describe_deviations(deviations)}" if deviations else "yes"
+
+
 def _info(args: argparse.Namespace) -> int:
     _check_model(args.model)
-    from realnet_plugins.checkpoints import load_checkpoint
+    from realnet_plugins.checkpoints import load_file_or_identifier
+    from realnet_plugins.recipe import checkpoint_deviations
 
-    loaded = load_checkpoint(args.model)
+    loaded = load_file_or_identifier(args.model)
     meta = loaded.meta.to_dict()
     if args.json:
         print(json.dumps({"path": str(loaded.path), "sha256": loaded.sha256, "meta": meta}, indent=2, default=str))
@@ -82,6 +96,10 @@ def _info(args: argparse.Namespace) -> int:
     for key in ("identifier", "backbone", "variant", "subject", "beta", "seed", "image_size", "has_eeg_head",
                 "source", "data_fingerprint", "package_version", "created_utc"):
         print(f"{key:<17s} {meta.get(key)}")
+    deviations = checkpoint_deviations(loaded.meta)
+    print(f"{'paper recipe':<17s} {'NO: differs in ' + ', '.join(deviations) if deviations else 'yes'}")
+    for name, (paper, this) in deviations.items():
+        print(f"  {name:<15s} {this} (paper: {paper})")
     if meta.get("metrics"):
         print("metrics:")
         for k, v in meta["metrics"].items():
