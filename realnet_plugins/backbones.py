@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from realnet_plugins.constants import REGIONS
+
 if TYPE_CHECKING:
     from torch import nn
 
 __all__ = [
-    "REGIONS", "HASH_IN_NAME", "ReleaseFile", "TorchvisionRelease", "WeightLayout", "BackboneSpec", "BACKBONES",
+    "HASH_IN_NAME", "ReleaseFile", "TorchvisionRelease", "WeightLayout", "BackboneSpec", "BACKBONES",
     "backbone_spec",
 ]
 
-#: Brain-Score regions, in the order of the head slots and the backbone taps.
-REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
 #: torch.hub's convention: ``<name>-<first hex digits of the file's sha256>.<ext>``.
 HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")
 

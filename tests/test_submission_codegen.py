@@ -54,9 +54,11 @@ def test_generated_code_imports_and_runs_with_realnet_plugins_blocked(generated,
     code = f"""
 import sys
 sys.modules['realnet_plugins'] = None
-from realnet_lib.extraction import load_realnet
+from pathlib import Path
+from realnet_lib.checkpoints import load_checkpoint
+from realnet_lib.extraction import RealnetModel
 from realnet_lib.submission.weights import file_digests
-net = load_realnet({str(checkpoint)!r})
+net = RealnetModel.from_checkpoint(load_checkpoint(Path({str(checkpoint)!r})))
 print(net.model.backbone_name, net.sha256 == file_digests({str(checkpoint)!r}).sha256)
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300,

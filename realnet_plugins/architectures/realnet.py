@@ -10,8 +10,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from realnet_plugins.backbones import BACKBONES, REGIONS, BackboneSpec, backbone_spec
-from realnet_plugins.constants import N_EEG_OUTPUTS
+from realnet_plugins.backbones import BACKBONES, BackboneSpec, backbone_spec
+from realnet_plugins.constants import N_EEG_OUTPUTS, REGIONS
 
 __all__ = ["BACKBONES", "HEAD_SLOTS", "REGIONS", "BackboneSpec", "EEGHead", "ReAlnet", "ReAlnetOutput", "backbone_spec",
            "tap_shapes"]

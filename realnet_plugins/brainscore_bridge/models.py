@@ -14,7 +14,8 @@ import numpy as np
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
-from realnet_plugins.extraction import ImagePreprocessing, RealnetModel, load_realnet
+from realnet_plugins.checkpoints import load_checkpoint, load_model_checkpoint
+from realnet_plugins.extraction import ImagePreprocessing, RealnetModel
 
 #: Images per forward pass inside Brain-Score (it pads every batch to this size).
 DEFAULT_BATCH_SIZE = int(os.environ.get("REALNET_BS_BATCH_SIZE", "16"))
@@ -60,7 +61,8 @@ def model_commitment(identifier: str, checkpoint: str | Path | None = None, *,
         MissingFileError: no checkpoint; the message names the path and how to make it.
         CheckpointError: a corrupt, tampered or foreign checkpoint.
     """
-    net = load_realnet(checkpoint if checkpoint is not None else identifier)
+    loaded = load_checkpoint(Path(checkpoint)) if checkpoint is not None else load_model_checkpoint(identifier)
+    net = RealnetModel.from_checkpoint(loaded)
     spec = net.model.spec
     return ModelCommitment(
         identifier=identifier,

@@ -6,12 +6,6 @@ restated here; ``tests/test_cli_contract.py`` checks that each equals its owner'
 """
 from __future__ import annotations
 
-#: Backbones (owner: :data:`realnet_plugins.architectures.BACKBONES`).
-BACKBONES: tuple[str, ...] = ("cornet_s", "resnet18")
-#: Training variants (owner: :data:`realnet_plugins.identifiers.VARIANTS`).
-VARIANTS: tuple[str, ...] = (
-    "realnet", "no_contrastive", "no_mse", "unpaired", "scrambled", "beta0", "across_subject",
-)
 #: EEG z-scoring modes (owner: ``realnet_plugins.datasets.things_eeg2.reader.NORMALISATION_MODES``).
 NORMALISATION_MODES: tuple[str, ...] = ("scalar", "feature")
 #: Model selection rules (owner: ``realnet_plugins.training.loop.SELECTIONS``).
