@@ -164,6 +164,12 @@ def test_zip_holds_plugins_no_images_and_the_data_files_lie_beside_it_with_their
     assert specs["ThingsEEG2.sub-01-temporal_rsa"]["data"] == ["ThingsEEG2.decoding.sub-01.rdms"]
     assert specs["ThingsEEG2-temporal_rsa"]["stimulus_set"] == "Gifford2022_stim_test"
 
+    # the carried library is RDMBenchmark and what it uses: no registry, packaging or decoding engine
+    library = sorted(n.split("/realnet_lib/")[1] for n in files if f"benchmarks/{EEG}/realnet_lib/" in n)
+    assert {"brainscore_bridge/benchmarks.py", "rsa/ceiling.py", "rsa/rdm.py", "datasets/targets.py"} <= set(library)
+    assert not [n for n in library if re.search(r"decoding|store|packaging|reader|scoring|models", n)]
+    assert "def " not in _plugin_text(files, "benchmarks", EEG, "realnet_lib/datasets/__init__.py")
+
     # nothing in the zip names the user's files or imports realnet_plugins
     assert not [n for n, data in files.items() if str(tmp_path).encode() in data]
     assert not [n for n, data in files.items() if n.endswith(".py") and re.search(

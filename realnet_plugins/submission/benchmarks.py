@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from realnet_plugins import __version__
 from realnet_plugins.datasets import BenchmarkDescriptor, DatasetDescriptor, benchmark_descriptors
@@ -133,55 +134,73 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")
 # ------------------------------------------------------------------------------------------ carried code
 
 
-def closure(module: str, roots: Sequence[str]) -> tuple[str, ...]:
-    """The top-level definitions of ``module`` that ``roots`` need, transitively, in file order.
-
-    Picking this closure instead of a fixed list keeps :data:`benchmark_carried` valid when a helper
-    is added to the module; what the closure imports from elsewhere is still checked by codegen.
-    """
+def _module_index(module: str) -> tuple[dict[str, ast.stmt], dict[str, str]]:
+    """A module's top-level definitions (name → statement) and top-level imports of this package (name → module)."""
     tree = ast.parse(module_file(module)[0].read_text(encoding="utf-8"))
-    nodes: dict[str, ast.stmt] = {}
+    defined: dict[str, ast.stmt] = {}
+    imported: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            nodes[node.name] = node
+            defined[node.name] = node
         elif isinstance(node, ast.Assign):
-            nodes.update({t.id: node for t in node.targets if isinstance(t, ast.Name)})
+            defined.update({t.id: node for t in node.targets if isinstance(t, ast.Name)})
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            nodes[node.target.id] = node
-    missing = [name for name in roots if name not in nodes]
-    if missing:
-        raise CarriedCodeError(f"{module} defines no top-level {', '.join(missing)}")
-    needed, pending = set(), list(roots)
-    while pending:
-        name = pending.pop()
-        if name in needed:
-            continue
-        needed.add(name)
-        pending.extend(n.id for n in ast.walk(nodes[name]) if isinstance(n, ast.Name) and n.id in nodes)
-    return tuple(name for name in nodes if name in needed)
+            defined[node.target.id] = node
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == ROOT:
+            imported.update({alias.asname or alias.name: node.module for alias in node.names})
+    return defined, imported
 
 
-def benchmark_carried() -> dict[str, tuple[str, ...] | None]:
-    """What a benchmark plugin carries (:func:`.codegen.generate_library`): the RSA code and ``RDMBenchmark``.
+def carried_closure(roots: dict[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """What :func:`.codegen.generate_library` must carry for ``roots`` (module → names), and nothing more.
 
-    Whole modules where they are small and self-contained (``rsa.rdm``, ``datasets.targets``); from
-    the others the closure of what ``RDMBenchmark`` needs, so the registry, packaging and decoding
-    code never comes along.
+    Follows every name a picked definition uses: definitions of the same module, this package's
+    names it imports at the top of its module, and this package's names it imports inside itself,
+    across modules; every package above a picked module is carried as an empty package (so names
+    must be imported from the module defining them, not through a package's re-export). Picking
+    the closure instead of a fixed list keeps the carried code right when a helper is added, split
+    off or moved to another module (e.g. the RSA ceilings' bootstrap helpers), and never drags in
+    unused code with its imports (decoding engines, registries, packaging).
+
+    Raises:
+        CarriedCodeError: a followed name is defined nowhere in the module it is looked up in.
     """
-    return {
-        ROOT: ("__version__",),
-        f"{ROOT}.constants": None,
-        f"{ROOT}.errors": None,
-        f"{ROOT}.rsa": (),
-        f"{ROOT}.rsa.rdm": None,
-        f"{ROOT}.rsa.ceiling": closure(f"{ROOT}.rsa.ceiling", ("inter_subject_ceiling", "split_half_ceiling")),
-        f"{ROOT}.datasets": (),
-        f"{ROOT}.datasets.targets": None,
-        f"{ROOT}.brainscore_bridge": (),
-        f"{ROOT}.brainscore_bridge.assemblies": closure(f"{ROOT}.brainscore_bridge.assemblies",
-                                                        ("stimulus_set_for",)),
-        f"{ROOT}.brainscore_bridge.benchmarks": closure(f"{ROOT}.brainscore_bridge.benchmarks", ("RDMBenchmark",)),
-    }
+    indexes: dict[str, tuple[dict[str, ast.stmt], dict[str, str]]] = {}
+    needed: dict[str, set[str]] = {}
+    pending = [(module, name) for module, names in roots.items() for name in names]
+    while pending:
+        module, name = pending.pop()
+        if name in needed.get(module, set()):
+            continue
+        if module not in indexes:
+            indexes[module] = _module_index(module)
+        defined, imported = indexes[module]
+        if name not in defined:
+            where = f" (it only re-exports it from {imported[name]}: import it from there)" if name in imported else ""
+            raise CarriedCodeError(f"{module} defines no top-level {name}, which the carried code needs{where}")
+        needed.setdefault(module, set()).add(name)
+        for node in ast.walk(defined[name]):
+            if isinstance(node, ast.Name) and node.id in defined:
+                pending.append((module, node.id))
+            elif isinstance(node, ast.Name) and node.id in imported:
+                pending.append((imported[node.id], node.id))
+            elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == ROOT:
+                pending.extend((node.module, alias.name) for alias in node.names)
+    carried: dict[str, tuple[str, ...]] = {}
+    for module in sorted(needed, key=lambda m: (m.count("."), m)):
+        parts = module.split(".")
+        for depth in range(1, len(parts)):
+            carried.setdefault(".".join(parts[:depth]), ())
+        order = list(indexes[module][0])
+        carried[module] = tuple(sorted(needed[module], key=order.index))
+    return dict(sorted(carried.items(), key=lambda item: (item[0].count("."), item[0])))
+
+
+def benchmark_carried() -> dict[str, tuple[str, ...]]:
+    """What a benchmark plugin carries (:func:`.codegen.generate_library`): ``RDMBenchmark`` and exactly the
+    code it uses (the RDM comparisons and ceilings, the targets' dataclasses, the stimulus-set builder)."""
+    return carried_closure({f"{ROOT}.brainscore_bridge.benchmarks": ("RDMBenchmark",),
+                            f"{ROOT}.rsa.rdm": ("model_rdm", "compare_rdms")})  # the plugin's test.py checks these
 
 
 # ---------------------------------------------------------------------------------------------- selection
@@ -529,7 +548,7 @@ def _dataset_submission(dataset: DatasetDescriptor, chosen: list[tuple[Benchmark
     submission = DatasetSubmission(dataset, plugin_folder_name(dataset), _family(dataset), str(package.fingerprint))
     written: dict[str, tuple[np.ndarray, DataFile]] = {}
     groups: dict[str, dict[str, Any]] = {}
-    for descriptor, exact in chosen:
+    for descriptor, exact in tqdm(chosen, desc=f"{dataset.name} benchmarks", unit="benchmark", disable=None):
         try:
             targets = package.rdm_targets(**descriptor.selection)
         except RealnetError as error:
