@@ -71,11 +71,12 @@ from realnet_plugins.submission.codegen import (
     module_file,
     requirements,
 )
-from realnet_plugins.submission.models import TEMPLATE_DIR
 from realnet_plugins.submission.weights import file_digests
 
 log = logging.getLogger(__name__)
 
+#: Template files copied into the generated plugins (beside the model plugin's).
+TEMPLATE_DIR = Path(__file__).resolve().parent / "plugin_template"
 #: The bridge class of every benchmark this module can submit.
 RDM_BUILD = "realnet_plugins.brainscore_bridge.benchmarks:RDMBenchmark"
 #: Upstream's storage convention for benchmark data: ``<bucket>/<folder>`` with one folder per benchmark family.
@@ -477,7 +478,7 @@ def _stimulus_plan(stimuli: Any, dataset: DatasetDescriptor, bucket: str, notes:
 def _rdm_files(submission: DatasetSubmission, package: Any, descriptor: BenchmarkDescriptor, targets: Any,
                staging: Path, written: dict[str, tuple[np.ndarray, DataFile]]) -> list[str]:
     """Write (or reuse) one file per subject of ``targets``; return their data ids."""
-    from realnet_plugins.brainscore_bridge.data_files import rdm_assembly, write_assembly
+    from realnet_plugins.brainscore_bridge.data_files import rdm_assembly
 
     group = {k: v for k, v in descriptor.selection.items() if k != "subject" and v is not None}
     ids = []
@@ -500,7 +501,7 @@ def _rdm_files(submission: DatasetSubmission, package: Any, descriptor: Benchmar
                                "ceiling)" if len(stack) > 1 else "all: every trial"}
         assembly = rdm_assembly(values, rdm_trials=RDM_TRIALS[:len(stack)], target_dim=targets.target_dim,
                                 targets=targets.targets, stimulus_ids=targets.stimuli.stimulus_ids, attrs=attrs)
-        data_file = _write(submission, staging, data_id, "rdms", assembly, write_assembly, subject=subject,
+        data_file = _write(submission, staging, data_id, "rdms", assembly, subject=subject,
                            description=f"{subject}'s {targets.kind} RDMs, {len(targets.targets)} {targets.target_dim} "
                                        f"x {targets.n_images} x {targets.n_images}"
                                        + (", with split halves" if len(stack) > 1 else ""))
@@ -509,11 +510,14 @@ def _rdm_files(submission: DatasetSubmission, package: Any, descriptor: Benchmar
     return ids
 
 
-def _write(submission: DatasetSubmission, staging: Path, data_id: str, kind: str, assembly: Any, writer: Any, *,
+def _write(submission: DatasetSubmission, staging: Path, data_id: str, kind: str, assembly: Any, *,
            description: str, subject: str | None = None, stimulus_set: str | None = None) -> DataFile:
+    """Write one assembly under ``<staging>/<family>/`` with upstream's file name for ``data_id``; record it."""
+    from realnet_plugins.brainscore_bridge.data_files import write_assembly
+
     file_name = f"assy_{data_id.replace('.', '_')}.nc"
     path = staging / submission.family / file_name
-    sha1 = writer(assembly, path)
+    sha1 = write_assembly(assembly, path)
     digests = file_digests(path)
     if digests.sha1 != sha1:
         raise DataFormatError(f"{path} changed while it was written; run the command again")
@@ -528,7 +532,7 @@ def _write(submission: DatasetSubmission, staging: Path, data_id: str, kind: str
 def _measurement_files(submission: DatasetSubmission, package: Any, groups: dict[str, dict[str, Any]],
                        staging: Path) -> None:
     """The measured responses of each selection (Shen 2019's ROI assemblies), when Brain-Score lacks them."""
-    from realnet_plugins.brainscore_bridge.data_files import neuroid_assembly, write_assembly
+    from realnet_plugins.brainscore_bridge.data_files import neuroid_assembly
 
     if submission.dataset.name in MEASUREMENTS_IN_BRAINSCORE:
         return
@@ -536,7 +540,7 @@ def _measurement_files(submission: DatasetSubmission, package: Any, groups: dict
         stimulus_set = submission.stimulus_sets[key].registry_id
         data_id = _identifier(submission.family, *group.values())
         assembly = neuroid_assembly(package.data_assembly(**group), stimulus_set)
-        _write(submission, staging, data_id, "assembly", assembly, write_assembly, stimulus_set=stimulus_set,
+        _write(submission, staging, data_id, "assembly", assembly, stimulus_set=stimulus_set,
                description=f"measured responses, {' x '.join(f'{n} {d}' for d, n in assembly.sizes.items())}")
 
 
