@@ -43,7 +43,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "jobs": ("realnet_plugins.commands.jobs",
              "list the jobs of sweeps and scorings run with --executor: state, log, error"),
     "report": ("realnet_plugins.commands.report", "reproduce the paper's analyses and figures from scores"),
-    "submission": ("realnet_plugins.commands.submission", "write a brain-score.org submission zip with a model plugin"),
+    "submission": ("realnet_plugins.commands.submission",
+                   "write a brain-score.org submission zip: model and/or benchmark plugins"),
     "verify-paper": ("realnet_plugins.commands.report",
                      "recompute the paper's headline numbers from the scores and print them beside the paper's"),
 }

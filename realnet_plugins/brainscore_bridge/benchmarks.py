@@ -46,7 +46,7 @@ Every attr is picklable (Brain-Score pickles the Score).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
@@ -55,12 +55,15 @@ from brainscore_core.supported_data_standards.brainio.assemblies import DataAsse
 
 from realnet_plugins.brainscore_bridge.assemblies import stimulus_set_for
 from realnet_plugins.constants import REGIONS
-from realnet_plugins.datasets import BenchmarkDescriptor, benchmark_descriptor, benchmark_descriptors, resolve
+from realnet_plugins.datasets import benchmark_descriptor, benchmark_descriptors, resolve
 from realnet_plugins.datasets.targets import RDMTargets
 from realnet_plugins.errors import DataFormatError, UsageError
 from realnet_plugins.rsa.bootstrap import rsa_image_bootstrap
 from realnet_plugins.rsa.ceiling import inter_subject_ceiling, split_half_ceiling
 from realnet_plugins.rsa.rdm import compare_rdms, model_rdm
+
+if TYPE_CHECKING:  # annotations only: a submitted benchmark plugin carries RDMBenchmark without the registry
+    from realnet_plugins.datasets import BenchmarkDescriptor
 
 #: The single recording time bin requested from models, ms (static models ignore it).
 RECORDING_TIME_BIN: tuple[int, int] = (70, 170)
