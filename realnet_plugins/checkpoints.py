@@ -413,6 +413,9 @@ def resolve_file_or_identifier(text: str | os.PathLike, *, what: str = "model") 
         return None, str(text)
     if path.is_file():
         return path, None
+    if os.sep in str(text) or path.suffix in (".pt", ".pth"):  # meant as a file: say which one is missing
+        raise MissingFileError(f"checkpoint file not found: {path} (the {what} given); check the path, or give a "
+                               "model identifier such as realnet_s01 (`realnet list` shows them all)")
     raise MissingFileError(
         f"{what} {text!r} is neither an existing file nor a model identifier: give a file path, or an identifier "
         "such as realnet_s01 or realnet_base_cornet_s (`realnet list` shows them all)"

@@ -112,7 +112,7 @@ def test_registry_taps_are_the_modules_the_backbone_taps(name):
     assert modules[spec.logits].out_features == 1000
 
 
-def test_a_new_backbone_is_one_registry_entry(monkeypatch):
+def test_a_new_backbone_is_one_registry_entry(monkeypatch, tmp_path):
     """Registering a backbone makes the model, the importer, the release check and the CLI accept it."""
     def wide():
         from torchvision.models.resnet import BasicBlock
@@ -134,4 +134,4 @@ def test_a_new_backbone_is_one_registry_entry(monkeypatch):
     assert detect_source(ResNet18().state_dict()) == ("torchvision-resnet18", "resnet18")  # the narrower one still
     parser = argparse.ArgumentParser()
     configure(parser, "train")
-    assert parser.parse_args(["--release", "x", "--backbone", "resnet18_wide"]).backbone == "resnet18_wide"
+    assert parser.parse_args(["--release", str(tmp_path), "--backbone", "resnet18_wide"]).backbone == "resnet18_wide"

@@ -46,10 +46,11 @@ TINY = ["--backbone", "resnet18", "--image-size", "32", "--epochs", "2", "--batc
         "--log-every", "2", "--no-progress"]
 #: Two local jobs at once, one torch thread each (as this process: CPU results are then bit-identical).
 LOCAL = ["--executor", "local", "--array-parallelism", "2", "--cpus-per-task", "1"]
-#: The sweep's runs (ResNet18 without MSE has no paper identifier) → checkpoint under $REALNET_HOME.
-RUNS = {"realnet_r_s01": "checkpoints/realnet_r_s01.pt", "realnet_r_s02": "checkpoints/realnet_r_s02.pt",
-        **{f"resnet18_no_mse_beta100_s0{s}_seed2023": f"checkpoints/custom/resnet18_no_mse_beta100_s0{s}_seed2023.pt"
-           for s in (1, 2)}}
+#: The sweep's runs → checkpoint under $REALNET_HOME: tiny runs are off the paper's recipe, so every one is
+#: saved under its run name in checkpoints/custom/ (never as a paper identifier).
+RUNS = {f"resnet18_{variant}_beta100_s0{s}_seed2023": f"checkpoints/custom/resnet18_{variant}_beta100_s0{s}_seed2023.pt"
+        for variant in ("realnet", "no_mse") for s in (1, 2)}
+S01, S02, S05 = (f"resnet18_realnet_beta100_s0{s}_seed2023" for s in (1, 2, 5))
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_local_jobs_train_bit_identical_checkpoints_to_the_in_process_sweep(rele
     for checkpoint in RUNS.values():
         assert f"trained: {realnet_home / checkpoint}" in out
         assert_same_checkpoint(reference / checkpoint, realnet_home / checkpoint)
-    trained = load_checkpoint(realnet_home / "checkpoints" / "realnet_r_s01.pt")
+    trained = load_checkpoint(realnet_home / RUNS[S01])
     initial = build_initial_model(TrainConfig(release=release, subject=1, backbone="resnet18", image_size=32,
                                               batch_size=5).resolved())[0].state_dict()
     weights = trained.model.state_dict()
@@ -161,30 +162,30 @@ def test_a_preempted_job_is_requeued_and_failed_or_killed_ones_are_resubmitted_w
     sweep = sweep_id("train", [plain.name, absent.name])
     record = submit_jobs([task, absent], ExecutorOptions("local", array_parallelism=2, cpus_per_task=1), sweep=sweep,
                          kind="train", progress=False)
-    failed = record.jobs["realnet_r_s05"]
+    failed = record.jobs[S05]
     assert failed.state == "FAILED" and "subject 5 is not in the release" in failed.error
-    job = record.jobs["realnet_r_s01"]
+    job = record.jobs[S01]
     assert (job.state, job.attempt) == ("INTERRUPTED", 1) and "ended without a result" in job.error
     assert "Requeued job" in Path(job.stdout).read_text()  # submitit's own log line
-    logged = events(realnet_home, "realnet_r_s01")
+    logged = events(realnet_home, S01)
     assert logged[0] == "start" and logged.count("resume") == 1 and "end" not in logged, logged
-    assert (realnet_home / "runs" / "realnet_r_s01" / "resume.pt").is_file()
-    checkpoint = realnet_home / RUNS["realnet_r_s01"]
+    assert (realnet_home / "runs" / S01 / "resume.pt").is_file()
+    checkpoint = realnet_home / RUNS[S01]
     assert not checkpoint.exists()
 
     command = ["sweep", "--release", release, "--subjects", "1,5", *TINY, *LOCAL, "--checkpoint-every-steps", "1"]
     assert main(command) == 1  # failed and killed runs are not resubmitted without --retry-failed
     err = capsys.readouterr().err
-    assert "realnet_r_s01 failed before (job" in err and "realnet_r_s05 failed before (job" in err
+    assert f"{S01} failed before (job" in err and f"{S05} failed before (job" in err
     assert "2 job(s) failed" in err and "--retry-failed" in err and not checkpoint.exists()
 
     assert main([*command, "--retry-failed"]) == 1  # subject 5 fails again; subject 1 continues and ends
     captured = capsys.readouterr()
     assert f"trained: {checkpoint}" in captured.out
-    assert "realnet_r_s05 FAILED: ValueError" in captured.err and "1 job(s) failed" in captured.err
-    assert events(realnet_home, "realnet_r_s01").count("resume") == 2
-    assert_same_checkpoint(reference / RUNS["realnet_r_s01"], checkpoint)
-    again = load_sweep(sweep).jobs["realnet_r_s01"]
+    assert f"{S05} FAILED: ValueError" in captured.err and "1 job(s) failed" in captured.err
+    assert events(realnet_home, S01).count("resume") == 2
+    assert_same_checkpoint(reference / RUNS[S01], checkpoint)
+    again = load_sweep(sweep).jobs[S01]
     assert (again.state, again.attempt, again.previous[0]["state"]) == ("COMPLETED", 2, "INTERRUPTED")
 
 
@@ -266,9 +267,9 @@ def test_slurm_sweep_submits_one_array_with_the_asked_resources_and_resubmits_fa
     record = load_sweep(sweep)
     assert [(j.task, j.job_id, j.array_index, j.state) for j in record.jobs.values()] == [
         (run, f"4242_{i}", i, "SUBMITTED") for i, run in enumerate(RUNS)]
-    assert record.jobs["realnet_r_s01"].stderr == str(logs / "4242_0" / "4242_0_0_log.err")
+    assert record.jobs[S01].stderr == str(logs / "4242_0" / "4242_0_0_log.err")
     task = load_submitted_task(logs / "4242_1" / "4242_1_submitted.pkl")
-    assert (task.name, task.config.device, task.config.subject, task.threads) == ("realnet_r_s02", None, 2, 8)
+    assert (task.name, task.config.device, task.config.subject, task.threads) == (S02, None, 2, 8)
 
     (stand_in_slurm / "sacct.txt").write_text("4242_0|RUNNING|n1\n4242_1|PENDING|None\n4242_2|OUT_OF_MEMORY|n2\n"
                                               "4242_3|CANCELLED by 1000|n3\n")
@@ -279,7 +280,7 @@ def test_slurm_sweep_submits_one_array_with_the_asked_resources_and_resubmits_fa
 
     assert main(command) == 1  # two jobs still run, two failed: nothing submitted
     captured = capsys.readouterr()
-    assert "running: realnet_r_s01 (job 4242_0, RUNNING); not submitted again" in captured.out
+    assert f"running: {S01} (job 4242_0, RUNNING); not submitted again" in captured.out
     assert "resnet18_no_mse_beta100_s01_seed2023 failed before (job 4242_2, OUT_OF_MEMORY" in captured.err
     assert not (stand_in_slurm / "sbatch-2.sh").exists()
 
@@ -288,7 +289,7 @@ def test_slurm_sweep_submits_one_array_with_the_asked_resources_and_resubmits_fa
     jobs = load_sweep(sweep).jobs
     assert [(jobs[r].job_id, jobs[r].attempt, jobs[r].previous[-1]["state"]) for r in list(RUNS)[2:]] == [
         ("4243_0", 2, "OUT_OF_MEMORY"), ("4243_1", 2, "CANCELLED")]
-    assert (jobs["realnet_r_s01"].job_id, jobs["realnet_r_s01"].attempt) == ("4242_0", 1)
+    assert (jobs[S01].job_id, jobs[S01].attempt) == ("4242_0", 1)
 
 
 def load_submitted_task(path: Path):

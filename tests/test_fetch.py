@@ -265,7 +265,7 @@ def test_weight_locations_come_from_the_installed_brainscore_plugins_and_torchvi
 
 def test_published_realnet_file_is_refused_on_its_sha1_then_accepted_with_its_exact_sha256_and_imported(
         server, tmp_path, capsys, user_error_code):
-    from realnet_plugins.checkpoints import checkpoint_path, load_checkpoint
+    from realnet_plugins.checkpoints import checkpoint_path, load_model_checkpoint
     from realnet_plugins.fixtures.weights import random_realnet, write_published_realnet_file
 
     model = random_realnet("cornet_s", image_size=32, seed=3)
@@ -295,7 +295,7 @@ def test_published_realnet_file_is_refused_on_its_sha1_then_accepted_with_its_ex
     assert f"sha256 {sha256}" in out and "accepted" in out and "imported as realnet_s01" in out
     landed = dest / "realnet-weights" / path
     assert landed.read_bytes() == release_file.read_bytes()
-    loaded = load_checkpoint("realnet_s01")
+    loaded = load_model_checkpoint("realnet_s01")
     assert loaded.meta.source == f"imported:published-realnet:{sha256}" and loaded.meta.subject == 1
     reference = model.state_dict()
     assert all(np.array_equal(v.numpy(), reference[k].numpy()) for k, v in loaded.model.state_dict().items())

@@ -109,9 +109,11 @@ def test_max_steps_runs_never_take_the_paper_identifier_unless_named(release, ve
 
 def test_init_weights_on_the_command_line_is_a_file_or_an_identifier(release, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "--release", release, "--subject", "1", "--init-weights", "no_such.pth", *TINY]) in (1, 2)
+    assert main(["train", "--release", release, "--subject", "1", "--init-weights", "no_such.pth", *TINY]) == 2
     err = capsys.readouterr().err
-    assert "--init-weights 'no_such.pth' is neither an existing file nor a model identifier" in err
+    assert "checkpoint file not found: no_such.pth (the --init-weights given)" in err
+    assert main(["train", "--release", release, "--subject", "1", "--init-weights", "no_such_name", *TINY]) == 2
+    assert "--init-weights 'no_such_name' is neither an existing file nor a model identifier" in capsys.readouterr().err
     assert main(["train", "--release", release, "--subject", "1", "--init-weights", "realnet_base_resnet18",
-                 *TINY]) in (1, 2)  # an identifier, resolved as one: its checkpoint is missing
+                 *TINY]) == 2  # an identifier, resolved as one: its checkpoint is missing
     assert "init weights: no checkpoint for 'realnet_base_resnet18'" in capsys.readouterr().err

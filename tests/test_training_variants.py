@@ -233,5 +233,5 @@ def test_a_new_variant_is_one_registry_entry(monkeypatch, release):
     assert parse_sweep_variants("reversed,beta10") == [("reversed", None), ("realnet", 10.0)]
     parser = argparse.ArgumentParser()
     configure(parser, "train")
-    assert parser.parse_args(["--release", "x", "--variant", "reversed"]).variant == "reversed"
+    assert parser.parse_args(["--release", str(release.root), "--variant", "reversed"]).variant == "reversed"
     assert "reversed: control: time reversed" in " ".join(parser.format_help().split())
