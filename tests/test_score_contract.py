@@ -74,8 +74,10 @@ def scored(tmp_path_factory):
         package_things_eeg2(eeg, progress=False)
         package_shen2019(shen, progress=False)
         write_fixture_checkpoint("realnet_s01", image_size=32, seed=2)
+    # Brain-Score's activation cache on (in this test's folder): the benchmarks of one dataset show the same
+    # stimulus set, so each region's activations are extracted once, not once per benchmark
     res = run_fresh(CONTRACT.replace("IDS", repr(RSA_IDS)), home=home, cwd=root,
-                    extra_env={"REALNET_BS_BATCH_SIZE": "10"})
+                    extra_env={"REALNET_BS_BATCH_SIZE": "10", "RESULTCACHING_DISABLE": "0"})
     assert res.returncode == 0, res.stderr[-3000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
 
