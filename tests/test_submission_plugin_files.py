@@ -93,3 +93,17 @@ sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', {str(test_py)!r}]))
 """, home=realnet_home, cwd=tmp_path)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert "12 passed" in res.stdout and "failed" not in res.stdout
+
+
+@pytest.mark.parametrize("kind, name", [("benchmarks", "realnet_things_eeg2"), ("benchmarks", "realnet_shen2019"),
+                                        ("benchmarks", "realnet_geirhos2021"), ("data", "realnet_things_eeg2"),
+                                        ("data", "realnet_shen2019")])
+def test_installed_benchmark_and_data_plugin_test_py_pass(realnet_home, tmp_path, kind, name):
+    """Each benchmark and data plugin's own test.py (what Brain-Score runs on a plugin), in the installed layout."""
+    test_py = site_plugin_dir(kind, name) / "test.py"
+    res = run_fresh(f"""
+import sys, pytest
+sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', {str(test_py)!r}]))
+""", home=realnet_home, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert " passed" in res.stdout and "failed" not in res.stdout and "error" not in res.stdout.lower()

@@ -8,7 +8,8 @@ from realnet_plugins.datasets.things_eeg2.fixtures import write_things_eeg2_rele
 from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 from realnet_plugins.errors import MissingFileError
 
-IDENTIFIERS = ["ThingsEEG2-temporal_rsa"] + [f"ThingsEEG2.sub-{s:02d}-temporal_rsa" for s in range(1, 11)]
+IDENTIFIERS = [f"ThingsEEG2{who}-temporal_rsa{kind}" for kind in ("", "_crossnobis")
+               for who in [""] + [f".sub-{s:02d}" for s in range(1, 11)]]
 
 
 class FeatureModel:
@@ -47,7 +48,7 @@ def test_scores_a_model_on_a_packaged_fixture(tmp_path, monkeypatch):
     release = write_things_eeg2_release(tmp_path / "release", n_subjects=2, n_train_concepts=2, images_per_concept=1,
                                         n_test_images=6, n_test_reps=10, image_size=32, snr=0.5)
     package_things_eeg2(release, progress=False)
-    for identifier in ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-02-temporal_rsa"):
+    for identifier in ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-02-temporal_rsa", "ThingsEEG2-temporal_rsa_crossnobis"):
         score = load_benchmark(identifier)(FeatureModel())
         assert 0 <= float(score) <= 1
         assert score.attrs["detail"].dims == ("subject", "region", "time_ms")
