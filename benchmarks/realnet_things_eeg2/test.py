@@ -48,7 +48,8 @@ def test_scores_a_model_on_a_packaged_fixture(tmp_path, monkeypatch):
     release = write_things_eeg2_release(tmp_path / "release", n_subjects=2, n_train_concepts=2, images_per_concept=1,
                                         n_test_images=6, n_test_reps=10, image_size=32, snr=0.5)
     package_things_eeg2(release, progress=False)
-    for identifier in ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-02-temporal_rsa", "ThingsEEG2-temporal_rsa_crossnobis"):
+    for identifier in ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-02-temporal_rsa",
+                       "ThingsEEG2-temporal_rsa_crossnobis"):
         score = load_benchmark(identifier)(FeatureModel())
         assert 0 <= float(score) <= 1
         assert score.attrs["detail"].dims == ("subject", "region", "time_ms")
