@@ -45,6 +45,16 @@ def colours(labels: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def add_data_label(fig: Figure, label: str) -> None:
+    """Add what the data are (``"synthetic fixture data, random-init 32 px nets"``) as the title's last line.
+
+    A figure without a title gets the label as its title. The title keeps its font size.
+    """
+    title = fig.get_suptitle()
+    size = next((text.get_fontsize() for text in fig.texts if title and text.get_text() == title), None)
+    fig.suptitle(f"{title}\n{label}" if title else label, **({"fontsize": size} if size else {}))
+
+
 def _figure(n_panels: int, *, panel_width: float = 3.2, height: float = 3.0, ncols: int | None = None,
             sharey: bool = False) -> tuple[Figure, np.ndarray]:
     ncols = ncols or n_panels
@@ -65,6 +75,13 @@ def _jitter(n: int, width: float = 0.22, seed: int = 0) -> np.ndarray:
 
 def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _cluster_sample_limit(n_subjects: int) -> str:
+    """Legend remark when a two-sided sign-flip test over ``n_subjects`` cannot reach p < .05 (1 / 2^(n−1) ≥ .05)."""
+    if 2.0 ** -(n_subjects - 1) < 0.05:
+        return ""
+    return f": none possible with n = {n_subjects}, needs ≥ 6"
 
 
 def plot_time_courses(curves: pd.DataFrame, marks: pd.DataFrame, *, main_label: str, title: str,
@@ -122,7 +139,8 @@ def plot_time_courses(curves: pd.DataFrame, marks: pd.DataFrame, *, main_label: 
         handles += [
             Line2D([], [], ls="none", marker="s", ms=5, color="#555555",
                    label=f"{main_label} ≠ that colour, p < .05 (as in the paper)"),
-            Line2D([], [], lw=1.8, color="#555555", label="cluster-corrected (our addition)"),
+            Line2D([], [], lw=1.8, color="#555555", label="cluster-corrected (our addition)"
+                   + _cluster_sample_limit(int(marks["n_pairs"].max()))),
         ]
     width_in = fig.get_size_inches()[0]
     fig.legend(handles=handles, loc="outside lower center", frameon=False, columnspacing=1.2, handlelength=1.6,
