@@ -625,6 +625,14 @@ def test_score_flags_are_in_the_score_table_and_on_the_page(world, tmp_path):
     assert set(pd.read_csv(plain.score_table, keep_default_na=False)["flags"]) == {""}
 
 
+def test_flags_are_read_from_score_attrs_as_a_list_of_strings():
+    from realnet_plugins.report.build import flags_of
+
+    assert flags_of({"flags": ["raw above ceiling"], "ceiling": 0.5}) == ["raw above ceiling"]
+    assert flags_of({"flags": "too few images for a stable RSA"}) == ["too few images for a stable RSA"]
+    assert flags_of({"ceiling": 0.5}) == [] and flags_of({"flags": None}) == []
+
+
 LABEL = "synthetic fixture data, random-init 32 px nets"
 
 

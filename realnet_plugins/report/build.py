@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -358,28 +358,31 @@ def _write_figure(spec: FigureSpec, context: ReportContext, out_dir: Path, resul
 SCORE_TABLE_COLUMNS: tuple[str, ...] = ("model", "benchmark", "score", "ceiling", "raw_summary", "flags")
 
 
-def _attr_float(attrs: dict[str, Any], name: str) -> float:
+def _attr_float(attrs: Mapping[str, Any], name: str) -> float:
     value = attrs.get(name)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
 
 
-def record_flags(record: ScoreRecord) -> list[str]:
-    """The flags a benchmark set on a score (``attrs['flags']``: "raw above ceiling", ...); [] when none."""
-    flags = record.attrs.get("flags", [])
+def flags_of(attrs: Mapping[str, Any]) -> list[str]:
+    """The flags a benchmark set on a score (``attrs['flags']``: "raw above ceiling", ...); [] when none.
+
+    Works on a Brain-Score ``Score``'s ``attrs`` and on a stored :class:`ScoreRecord`'s.
+    """
+    flags = attrs.get("flags", [])
     return [flags] if isinstance(flags, str) else [str(flag) for flag in flags or []]
 
 
 def score_flags(records: dict[tuple[str, str], ScoreRecord]) -> list[tuple[str, str, list[str]]]:
     """(model, benchmark, flags) of every flagged score, in the records' order."""
-    return [(model, benchmark, record_flags(record)) for (model, benchmark), record in records.items()
-            if record_flags(record)]
+    return [(model, benchmark, flags_of(record.attrs)) for (model, benchmark), record in records.items()
+            if flags_of(record.attrs)]
 
 
 def _write_score_table(records: dict[tuple[str, str], ScoreRecord], path: Path) -> Path:
     """Every score the report used: one row per (model, benchmark), flags joined by "; "."""
     rows = [{"model": model, "benchmark": benchmark, "score": record.value,
              "ceiling": _attr_float(record.attrs, "ceiling"), "raw_summary": _attr_float(record.attrs, "raw_summary"),
-             "flags": "; ".join(record_flags(record))} for (model, benchmark), record in records.items()]
+             "flags": "; ".join(flags_of(record.attrs))} for (model, benchmark), record in records.items()]
     with atomic_write(path, "w") as f:
         pd.DataFrame(rows, columns=list(SCORE_TABLE_COLUMNS)).to_csv(f, index=False)
     return path
