@@ -680,6 +680,20 @@ def test_time_course_captions_say_what_the_number_of_subjects_allows(built, tmp_
     assert pd.read_csv(tmp_path / "fig2a_layer_time_courses__marks.csv")["n_pairs"].max() == 6
 
 
+def test_with_one_realnet_the_figures_promise_no_tests(tmp_path):
+    from PIL import Image
+
+    fake_checkpoints(["realnet_s01", "realnet_base_cornet_s"])
+    result = report(tmp_path, FakeScorer(n_subjects=2), figures=sections.FIGURES[1:3])
+    captions = {f.name: f.caption for f in result.figures}
+    assert captions["fig2a_layer_time_courses"].endswith(
+        "No squares or bars: the paired tests need ≥ 2 subjects with a ReAlnet; found 1 (the t-tests need ≥ 2, "
+        "the cluster test ≥ 6 for p < .05).")
+    assert not (tmp_path / "fig2a_layer_time_courses__marks.csv").exists()  # no comparison, no marks
+    with Image.open(tmp_path / "fig2b_peak_improvement.png") as png:
+        assert png.text["Title"].endswith("no t-test: it needs ≥ 2 ReAlnets, found 1")
+
+
 def test_skipped_figures_say_why(tmp_path):
     fake_checkpoints(["realnet_s01", "realnet_base_cornet_s"])
     result = report(tmp_path, FakeScorer(n_subjects=2))

@@ -186,8 +186,10 @@ def plot_peak_improvements(values: pd.DataFrame, stats: pd.DataFrame, *, main_la
         peak_times = values.drop_duplicates("layer").set_index("layer")["peak_time_ms"]
         ax.set_xlabel("peak at " + ", ".join(f"{layer}: {peak_times[layer]:.0f} ms" for layer in layers), fontsize=8)
     axes[1].yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    fig.suptitle(f"{main_label} − {base_label} at each layer's similarity peak\n"
-                 "one-sample t-test against 0: * p < .05, ** p < .01, *** p < .001", fontsize=10)
+    n_models = values["model"].nunique()
+    test = ("one-sample t-test against 0: * p < .05, ** p < .01, *** p < .001" if n_models >= 2 else
+            f"no t-test: it needs ≥ 2 {main_label}s, found {n_models}")
+    fig.suptitle(f"{main_label} − {base_label} at each layer's similarity peak\n{test}", fontsize=10)
     return fig
 
 
