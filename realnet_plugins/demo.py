@@ -14,7 +14,8 @@
    ``ThingsEEG2.sub-01-temporal_rsa`` and ``Shen2019.natural-rsa``, through Brain-Score's own plugin
    discovery (this needs a regular ``pip install .``).
 6. Writes ``scores.csv``, ``scores.md`` and ``rsa_time_courses.png``, then ``realnet report`` on every
-   ReAlnet under ``report/``; every title there says :data:`DATA_LABEL`.
+   ReAlnet under ``report/`` (without the behavioural benchmarks, whose data Brain-Score would
+   download); every title there says :data:`DATA_LABEL`.
 
 Everything lives under ``<out>/home``, used as ``$REALNET_HOME`` for the run, so the demo never
 touches a user's checkpoints or packages. Brain-Score's activation cache goes to ``<out>/home/resultcaching``.
@@ -354,8 +355,10 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
 
             report_dir = out / "report"
             spose = write_spose_embedding(out / "data" / "spose_embedding_49d_sorted.txt", seed=0)
-            build_report(["realnet_s*"], report_dir, spose_embedding=spose, progress=None if progress else False,
-                         data_label=DATA_LABEL)
+            # behaviour=False: Brain-Score's behavioural benchmarks would download their data (and score
+            # seven models on 18 benchmarks); the demo stays offline and bounded in time.
+            build_report(["realnet_s*"], report_dir, spose_embedding=spose, behaviour=False,
+                         progress=None if progress else False, data_label=DATA_LABEL)
             logger.info("demo: report written (%.0f s)", time.perf_counter() - start)
     table = _table(scores)
     csv_path, markdown_path = out / "scores.csv", out / "scores.md"
