@@ -16,7 +16,7 @@ def configure(p: argparse.ArgumentParser, verb: str) -> None:
         "with brainscore_vision.score on ThingsEEG2-temporal_rsa, ThingsEEG2.sub-01-temporal_rsa and "
         "Shen2019.natural-rsa, write a table and a figure, and run `realnet report` on every ReAlnet. The data are "
         "synthetic and the nets random-init at 32 px: every title says so. Runs in its own $REALNET_HOME "
-        "(DIR/home), never the user's. About 5-8 minutes on 2 idle CPU cores and 1.6 GB of disk; needs a regular "
+        "(DIR/home), never the user's. About 4 minutes on 2 idle CPU cores and 1.6 GB of disk; needs a regular "
         "`pip install .`. "
         "Progress: bars on a terminal, a line at least every 20 s in a log."
     )
