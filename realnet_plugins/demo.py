@@ -1,20 +1,25 @@
 """The whole pipeline on a generated miniature world: ``realnet demo [--out DIR] [--quick]``.
 
-1. Writes a miniature THINGS-EEG2 release and miniature Shen 2019 files in the real formats
-   (:mod:`realnet_plugins.fixtures`): synthetic EEG and fMRI generated from a hidden visual system,
-   images from scikit-image's public-domain photos.
+1. Writes a miniature THINGS-EEG2 release (six subjects) and miniature Shen 2019 files in the real
+   formats (the fixture writers of :mod:`realnet_plugins.datasets`): synthetic EEG and fMRI generated
+   from a hidden visual system, images from scikit-image's public-domain photos.
 2. Keeps an unaligned baseline: a randomly initialised CORnet-S saved as ``realnet_base_cornet_s``
    (no ImageNet weights exist offline; with real data one imports them with
    ``realnet import-weights cornet_s-1d3f7974.pth --as realnet_base_cornet_s``).
-3. Trains ``realnet_s01`` from that baseline on subject 1's training EEG (:mod:`realnet_plugins.training`).
+3. Trains a ReAlnet from that baseline for each subject, ``realnet_s01`` … ``realnet_s06``, on that
+   subject's training EEG (:mod:`realnet_plugins.training`), so that the report's statistics across
+   subjects (t-tests, cluster tests, individual variability, the cross-subject matrix) have a sample.
 4. Packages both datasets (``realnet package``), which computes the EEG decoding RDMs.
-5. Scores both models with ``brainscore_vision.score`` on ``ThingsEEG2-temporal_rsa``,
+5. Scores the baseline and ``realnet_s01`` with ``brainscore_vision.score`` on ``ThingsEEG2-temporal_rsa``,
    ``ThingsEEG2.sub-01-temporal_rsa`` and ``Shen2019.natural-rsa``, through Brain-Score's own plugin
    discovery (this needs a regular ``pip install .``).
-6. Writes ``scores.csv``, ``scores.md`` and ``rsa_time_courses.png``.
+6. Writes ``scores.csv``, ``scores.md`` and ``rsa_time_courses.png``, then ``realnet report`` on every
+   ReAlnet under ``report/`` (without the behavioural benchmarks, whose data Brain-Score would
+   download); every title there says :data:`DATA_LABEL`.
 
 Everything lives under ``<out>/home``, used as ``$REALNET_HOME`` for the run, so the demo never
 touches a user's checkpoints or packages. Brain-Score's activation cache goes to ``<out>/home/resultcaching``.
+Progress: bars on a terminal, otherwise a line at least every 20 s (:mod:`realnet_plugins.progress`).
 The miniature world is small enough for a few minutes on 2 CPU cores; its numbers illustrate the
 pipeline and are not results about the human brain.
 """
@@ -26,34 +31,39 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
+from realnet_plugins.constants import REGIONS
 from realnet_plugins.errors import RealnetError
+from realnet_plugins.progress import Progress
 
 logger = logging.getLogger(__name__)
 
 BASELINE = "realnet_base_cornet_s"
 ALIGNED = "realnet_s01"
-BENCHMARKS: tuple[str, ...] = ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-01-temporal_rsa", "Shen2019.natural-rsa")
+BENCHMARKS: tuple[str, ...] = ("ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-01-temporal_rsa",
+                               "ThingsEEG2-temporal_rsa_crossnobis", "Shen2019.natural-rsa")
 #: Input side of the demo models, px (small, so that CPU training takes minutes).
 IMAGE_SIZE = 32
-REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
+#: What the demo's data and models are: said in every title of its figures and report.
+DATA_LABEL = f"synthetic fixture data, random-init {IMAGE_SIZE} px nets"
 
 
 @dataclass(frozen=True)
 class DemoSize:
-    """How big the miniature world is and how long the realnet trains.
+    """How big the miniature world is and how long each ReAlnet trains.
 
     Attributes:
-        eeg_subjects: THINGS-EEG2 subjects (at least 2: the all-subject ceiling needs them).
+        eeg_subjects: THINGS-EEG2 subjects (at least 2: the all-subject ceiling needs them); a
+            ReAlnet is trained for each.
         train_concepts, images_per_concept: training images = their product.
         test_images, test_reps: THINGS-EEG2 test images and repetitions (≥ 10: the split-half
             ceiling needs 5 trials per half for 5-fold decoding).
         natural_images: Shen natural test images.
-        epochs, lr: training of the realnet.
+        epochs, lr: training of each ReAlnet.
     """
 
     eeg_subjects: int
@@ -65,13 +75,24 @@ class DemoSize:
     epochs: int
     lr: float
 
+    @property
+    def subjects(self) -> tuple[int, ...]:
+        """The subjects a ReAlnet is trained for: every subject of the world."""
+        return tuple(range(1, self.eeg_subjects + 1))
 
-#: The default world: about 60 training steps.
-FULL = DemoSize(eeg_subjects=3, train_concepts=100, images_per_concept=3, test_images=30, test_reps=12,
-                natural_images=16, epochs=3, lr=1e-3)
-#: ``--quick``: one epoch over the same training images (about 20 steps), two EEG subjects.
-QUICK = DemoSize(eeg_subjects=2, train_concepts=100, images_per_concept=3, test_images=30, test_reps=12,
+
+#: The default world: six subjects (the fewest for which a two-sided sign-flip cluster test can
+#: reach p < .05), one epoch of 19 steps each.
+FULL = DemoSize(eeg_subjects=6, train_concepts=100, images_per_concept=3, test_images=30, test_reps=12,
+                natural_images=16, epochs=1, lr=1e-3)
+#: ``--quick``: two subjects (t-tests with one degree of freedom, no cluster test), one epoch of 10 steps each.
+QUICK = DemoSize(eeg_subjects=2, train_concepts=50, images_per_concept=3, test_images=30, test_reps=12,
                  natural_images=12, epochs=1, lr=1e-3)
+
+
+def aligned_identifier(subject: int) -> str:
+    """The demo ReAlnet of a subject: ``realnet_s03``."""
+    return f"realnet_s{subject:02d}"
 
 
 @dataclass(frozen=True)
@@ -80,10 +101,13 @@ class DemoResult:
 
     Attributes:
         out: the demo folder.
-        home: the ``$REALNET_HOME`` it used.
-        table: one row per model × benchmark (model, benchmark, score, raw_summary, ceiling, unbounded).
+        home: the ``$REALNET_HOME`` it used (``export REALNET_HOME=…`` to use its models).
+        table: one row per model × benchmark (model, benchmark, score, raw_summary, ceiling, unbounded,
+            flags: the benchmark's flags joined by "; ").
         csv, markdown, figure: the written files.
         seconds: wall time of the whole run.
+        report: the report folder, or None without a report.
+        models: the demo's model identifiers (the baseline, then the ReAlnets).
     """
 
     out: Path
@@ -94,6 +118,7 @@ class DemoResult:
     figure: Path
     seconds: float
     report: Path | None = None
+    models: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -136,18 +161,29 @@ def _write_baseline() -> Path:
     return path
 
 
-def _train_aligned(release: Path, size: DemoSize, progress: bool) -> Path:
+def _train_aligned(release: Path, subject: int, size: DemoSize, on_step: Callable[[Any], None]) -> Path:
     from realnet_plugins.training import TrainConfig, train
 
-    config = TrainConfig(release=release, subject=1, init_from=BASELINE, image_size=IMAGE_SIZE,
-                         epochs=size.epochs, lr=size.lr, seed=0, identifier=ALIGNED)
-    return train(config, overwrite=True, progress=progress)
+    config = TrainConfig(release=release, subject=subject, init_from=BASELINE, image_size=IMAGE_SIZE,
+                         epochs=size.epochs, lr=size.lr, seed=0, identifier=aligned_identifier(subject))
+    return train(config, overwrite=True, progress=False, on_step=on_step)
 
 
-def _score_all() -> dict[tuple[str, str], Any]:
-    from brainscore_vision import score
+def _train_all(release: Path, size: DemoSize, progress: bool) -> list[Path]:
+    """A ReAlnet per subject, one after another, each with its own progress (bar or log lines)."""
+    from realnet_plugins.training.loop import TrainConfig, batch_bounds
 
-    from realnet_plugins.brainscore_bridge.scoring import check_registered
+    steps = size.epochs * len(batch_bounds(size.train_concepts * size.images_per_concept, TrainConfig.batch_size))
+    paths = []
+    for k, subject in enumerate(size.subjects, start=1):
+        desc = f"demo: training {aligned_identifier(subject)} ({k}/{len(size.subjects)})"
+        with Progress(desc, total=steps, unit="step", enabled=progress) as bar:
+            paths.append(_train_aligned(release, subject, size, lambda info: bar.update()))
+    return paths
+
+
+def _score_all(progress: bool) -> dict[tuple[str, str], Any]:
+    from realnet_plugins.brainscore_bridge.scoring import BrainScoreScorer, check_registered
 
     for benchmark in BENCHMARKS:
         try:
@@ -158,27 +194,41 @@ def _score_all() -> dict[tuple[str, str], Any]:
                 "plugin discovery, which reads site-packages: install this project with a regular `pip install .` "
                 "(not an editable install) and run the demo again."
             ) from error
-    return {(model, benchmark): score(model, benchmark) for model in (BASELINE, ALIGNED) for benchmark in BENCHMARKS}
+    pairs = [(model, benchmark) for model in (BASELINE, ALIGNED) for benchmark in BENCHMARKS]
+    score = BrainScoreScorer()  # brainscore_vision.score, with one clear error for upstream data failures
+    scores = {}
+    with Progress("demo: scoring with brainscore_vision.score", total=len(pairs), unit="score",
+                  enabled=progress) as bar:
+        for model, benchmark in pairs:
+            bar.set_postfix(f"{model} on {benchmark}")
+            scores[(model, benchmark)] = score(model, benchmark)
+            bar.update()
+    return scores
 
 
 def _table(scores: dict[tuple[str, str], Any]) -> pd.DataFrame:
+    from realnet_plugins.report.build import flags_of
+
     rows = []
     for (model, benchmark), result in scores.items():
         rows.append({
             "model": model, "benchmark": benchmark, "score": float(result.values),
             "raw_summary": float(result.attrs["raw_summary"]), "ceiling": float(result.attrs["ceiling"].values),
-            "unbounded": float(result.attrs["unbounded"]),
+            "unbounded": float(result.attrs["unbounded"]), "flags": "; ".join(flags_of(result.attrs)),
         })
     return pd.DataFrame(rows)
 
 
 def _markdown(table: pd.DataFrame) -> str:
     lines = [
-        "| benchmark | model | score (ceiled, [0, 1]) | raw RSA summary | ceiling |",
-        "|---|---|---:|---:|---:|",
+        f"Scores on {DATA_LABEL}: they show the pipeline at work, not results about the human brain.",
+        "",
+        "| benchmark | model | score (ceiled, [0, 1]) | raw RSA summary | ceiling | flags |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for row in table.sort_values(["benchmark", "model"]).itertuples():
-        lines.append(f"| {row.benchmark} | {row.model} | {row.score:.3f} | {row.raw_summary:.3f} | {row.ceiling:.3f} |")
+        lines.append(f"| {row.benchmark} | {row.model} | {row.score:.3f} | {row.raw_summary:.3f} | {row.ceiling:.3f} "
+                     f"| {row.flags or '—'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -245,7 +295,7 @@ def plot_time_courses(scores: dict[tuple[str, str], Any], path: Path,
     bars.grid(axis="y", alpha=0.3)
 
     subjects = len(scores[(BASELINE, benchmark)].attrs["subjects"])
-    figure.suptitle(f"realnet demo on synthetic data: {benchmark} time courses (mean ± SEM over {subjects} subjects; "
+    figure.suptitle(f"realnet demo, {DATA_LABEL}: {benchmark} time courses (mean ± SEM over {subjects} subjects; "
                     "grey band = 50–190 ms summary window) and scores")
     handles, names = axes[0].get_legend_handles_labels()
     figure.legend(handles, names, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.05), frameon=False)
@@ -261,9 +311,10 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
 
     Args:
         out: the demo folder (created); ``<out>/home`` is the run's ``$REALNET_HOME``.
-        quick: two EEG subjects and one training epoch instead of three (about half the time).
-        progress: show progress bars.
-        report: also run ``realnet report`` on the demo's models (figures, tables, HTML under ``<out>/report``).
+        quick: two EEG subjects and shorter training (:data:`QUICK`) instead of six (:data:`FULL`).
+        progress: progress bars on a terminal, a line at least every 20 s otherwise (False: nothing).
+        report: also run ``realnet report`` on the demo's models (figures, tables, HTML under ``<out>/report``),
+            every title saying :data:`DATA_LABEL`.
 
     Returns:
         :class:`DemoResult`.
@@ -282,14 +333,20 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
         from realnet_plugins.datasets.shen2019.packaging import package_shen2019
         from realnet_plugins.datasets.things_eeg2.packaging import package_things_eeg2
 
-        eeg_root, shen_root = _write_world(out / "data", size)
+        with Progress("demo: writing the miniature world", enabled=progress):
+            eeg_root, shen_root = _write_world(out / "data", size)
         logger.info("demo: miniature world written under %s (%.0f s)", out / "data", time.perf_counter() - start)
-        logger.info("demo: baseline %s", _write_baseline())
-        logger.info("demo: trained %s (%.0f s)", _train_aligned(eeg_root, size, progress), time.perf_counter() - start)
-        package_things_eeg2(eeg_root, progress=progress)
-        package_shen2019(shen_root, image_sets=("natural",), progress=progress)
+        with Progress(f"demo: saving the random-init baseline {BASELINE}", enabled=progress):
+            logger.info("demo: baseline %s", _write_baseline())
+        trained = _train_all(eeg_root, size, progress)
+        logger.info("demo: trained %s (%.0f s)", ", ".join(map(str, trained)), time.perf_counter() - start)
+        with Progress(f"demo: packaging THINGS-EEG2 ({size.eeg_subjects} subjects' decoding RDMs)",
+                      enabled=progress):
+            package_things_eeg2(eeg_root, progress=progress)
+        with Progress("demo: packaging Shen 2019", enabled=progress):
+            package_shen2019(shen_root, image_sets=("natural",), progress=progress)
         logger.info("demo: packaged (%.0f s)", time.perf_counter() - start)
-        scores = _score_all()
+        scores = _score_all(progress)
         logger.info("demo: scored (%.0f s)", time.perf_counter() - start)
         report_dir = None
         if report:
@@ -298,7 +355,10 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
 
             report_dir = out / "report"
             spose = write_spose_embedding(out / "data" / "spose_embedding_49d_sorted.txt", seed=0)
-            build_report(["realnet_s*"], report_dir, spose_embedding=spose, progress=progress)
+            # behaviour=False: Brain-Score's behavioural benchmarks would download their data (and score
+            # seven models on 18 benchmarks); the demo stays offline and bounded in time.
+            build_report(["realnet_s*"], report_dir, spose_embedding=spose, behaviour=False,
+                         progress=None if progress else False, data_label=DATA_LABEL)
             logger.info("demo: report written (%.0f s)", time.perf_counter() - start)
     table = _table(scores)
     csv_path, markdown_path = out / "scores.csv", out / "scores.md"
@@ -309,4 +369,6 @@ def run_demo(out: str | Path = Path("realnet-demo"), *, quick: bool = False, pro
     with atomic_write(markdown_path, "w") as handle:
         handle.write(_markdown(table))
     figure = plot_time_courses(scores, out / "rsa_time_courses.png")
-    return DemoResult(out, home, table, csv_path, markdown_path, figure, time.perf_counter() - start, report_dir)
+    models = (BASELINE, *(aligned_identifier(subject) for subject in size.subjects))
+    return DemoResult(out, home, table, csv_path, markdown_path, figure, time.perf_counter() - start, report_dir,
+                      models)

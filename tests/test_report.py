@@ -23,11 +23,12 @@ from scipy import stats as scipy_stats
 
 from realnet_plugins.analysis.dimensions import dimension_rdms, partial_spearman
 from realnet_plugins.checkpoints import CheckpointMeta
-from realnet_plugins.errors import DataFormatError, UsageError
+from realnet_plugins.errors import DataFormatError, MissingFileError, UsageError
 from realnet_plugins.identifiers import parse_identifier
 from realnet_plugins.paths import checkpoints_dir
 from realnet_plugins.report import analyses as an
 from realnet_plugins.report import figures as fg
+from realnet_plugins.report import sections
 from realnet_plugins.report.build import build_report
 from realnet_plugins.report.imagenet import read_labelled_folder, top_k_accuracy
 from realnet_plugins.report.rdms import RDM_LAYERS, LayerRDMs, RDMStore, StimulusImages
@@ -552,6 +553,146 @@ def test_html_page_embeds_every_png_and_names_every_csv(built):
     assert "src='http" not in page and "href='http" not in page
     for skipped in result.skipped:
         assert html.escape(skipped.title) in page
+
+
+class FlaggingScorer(FakeScorer):
+    """A scorer whose benchmark flags one model's EEG score (as this project's benchmarks do in attrs['flags'])."""
+
+    FLAGS = ["raw above ceiling", "too few images for a stable RSA"]
+
+    def __call__(self, model: str, benchmark: str) -> FakeScore:
+        score = super().__call__(model, benchmark)
+        if model == "realnet_s02" and benchmark == "ThingsEEG2-temporal_rsa":
+            score.attrs["flags"] = list(self.FLAGS)
+        return score
+
+
+def _models_figure(context: sections.ReportContext) -> sections.Section:
+    """A figure added for the test: one bar per ReAlnet with layer RDMs."""
+    from matplotlib.figure import Figure
+
+    table = pd.DataFrame({"model": [m.name for m in context.main.models if m.name in context.data.rdms]})
+    figure = Figure()
+    figure.subplots().bar(range(len(table)), np.ones(len(table)))
+    figure.suptitle("ReAlnets with layer RDMs")
+    return sections.Section(f"{len(table)} models.", figure, {"values": table, "empty": pd.DataFrame()})
+
+
+def test_a_figure_added_to_the_table_is_written_listed_and_skipped_by_its_requirements(world, tmp_path):
+    added = sections.FigureSpec("extra_models", "Extra — ReAlnets with RDMs", _models_figure, ("layer_rdms",))
+    needs_imagenet = sections.FigureSpec("extra_imagenet", "Extra — needs ImageNet", _models_figure, ("imagenet_val",))
+    result = report(tmp_path, FakeScorer(), figures=(added, needs_imagenet))
+    assert [f.name for f in result.figures] == ["extra_models"]
+    assert [(s.name, s.title) for s in result.skipped] == [("extra_imagenet", "Extra — needs ImageNet")]
+    assert "--imagenet-val" in result.skipped[0].reason
+    [figure] = result.figures
+    assert figure.png == tmp_path / "extra_models.png" and figure.png.read_bytes()[:4] == b"\x89PNG"
+    assert figure.tables == (tmp_path / "extra_models__values.csv",)  # the empty table is not written
+    assert pd.read_csv(figure.tables[0])["model"].tolist() == ids("realnet", 4)
+    page = result.html.read_text(encoding="utf-8")
+    assert "<h2 id='extra_models'>Extra — ReAlnets with RDMs</h2>" in page and "4 models." in page
+    assert "extra_models__values.csv" in page and "Extra — needs ImageNet</b>: ImageNet accuracy needs" in page
+    assert [spec.name for spec in sections.FIGURES] == [
+        "fig1b_early_late", "fig2a_layer_time_courses", "fig2b_peak_improvement", "fig2c_max_over_layers",
+        "fig2d_individual_variability", "fig2efg_cross_subject", "fig3_fmri", "fig4a_behaviour",
+        "fig4b_things_dimensions", "fig5_controls", "supp3_eeg_fmri_correlation", "beta_sweep", "seed_variability",
+        "fidelity", "imagenet"]
+    # a requirement that fails without layer RDMs skips the figure with the RDM reason
+    def no_images() -> StimulusImages:
+        raise MissingFileError("no THINGS-EEG2 package under the test home")
+
+    without_rdms = build_report(["realnet_s*"], tmp_path / "no_rdms", score_store=_fake_store(FakeScorer()),
+                                test_images=no_images, figures=(added,), progress=False)
+    assert without_rdms.skipped[0].reason == ("layer RDMs need the packaged THINGS-EEG2 test images and the "
+                                              "checkpoints: no THINGS-EEG2 package under the test home")
+
+
+def test_score_flags_are_in_the_score_table_and_on_the_page(world, tmp_path):
+    result = report(tmp_path / "flagged", FlaggingScorer(), figures=())
+    table = pd.read_csv(result.score_table, keep_default_na=False)
+    assert list(table.columns) == ["model", "benchmark", "score", "ceiling", "raw_summary", "flags"]
+    flagged = table[table["flags"] != ""]
+    assert flagged[["model", "benchmark"]].values.tolist() == [["realnet_s02", "ThingsEEG2-temporal_rsa"]]
+    assert flagged["flags"].iloc[0] == "raw above ceiling; too few images for a stable RSA"
+    assert len(table) == 5 * 4 and table["score"].tolist() == pytest.approx(
+        [float(FakeScorer()(m, b).values) for m, b in table[["model", "benchmark"]].values])
+    page = result.html.read_text(encoding="utf-8")
+    assert ("<li><b>realnet_s02</b> on ThingsEEG2-temporal_rsa: raw above ceiling; too few images for a stable "
+            "RSA</li>") in page
+    plain = build_report(["realnet_s*"], tmp_path / "plain", score_store=_fake_store(FakeScorer(), tmp_path / "scores"),
+                         rdm_store=RDMStore(compute=seeded_rdms), test_images=stimulus_images, figures=(),
+                         progress=False)
+    assert "Score flags" not in plain.html.read_text(encoding="utf-8")
+    assert set(pd.read_csv(plain.score_table, keep_default_na=False)["flags"]) == {""}
+
+
+def test_flags_are_read_from_score_attrs_as_a_list_of_strings():
+    from realnet_plugins.report.build import flags_of
+
+    assert flags_of({"flags": ["raw above ceiling"], "ceiling": 0.5}) == ["raw above ceiling"]
+    assert flags_of({"flags": "too few images for a stable RSA"}) == ["too few images for a stable RSA"]
+    assert flags_of({"ceiling": 0.5}) == [] and flags_of({"flags": None}) == []
+
+
+LABEL = "synthetic fixture data, random-init 32 px nets"
+
+
+def test_the_data_label_is_in_every_figure_title_and_the_header_when_set_and_never_otherwise(tmp_path, built):
+    from PIL import Image
+
+    fake_checkpoints(ids("realnet", 3) + ["realnet_base_cornet_s"])
+    labelled = report(tmp_path, FakeScorer(n_subjects=3), data_label=LABEL)
+    assert len(labelled.figures) >= 8
+    page = labelled.html.read_text(encoding="utf-8")
+    assert re.search(r"<h1>[^<]*" + re.escape(LABEL) + "</h1>", page)
+    for figure in labelled.figures:
+        assert figure.title.endswith(f"({LABEL})")
+        assert f"<h2 id='{figure.name}'>{html.escape(figure.title)}</h2>" in page
+        with Image.open(figure.png) as png:
+            assert png.text["Title"].split("\n")[-1] == LABEL  # the drawn title's last line (or the whole title)
+    unlabelled = built["first"]
+    assert LABEL not in unlabelled.html.read_text(encoding="utf-8")
+    for figure in unlabelled.figures:
+        assert LABEL not in figure.title
+        with Image.open(figure.png) as png:
+            assert LABEL not in png.text.get("Title", "")
+
+
+def test_the_data_label_becomes_the_last_title_line_in_the_titles_font_size():
+    from matplotlib.figure import Figure
+
+    titled = Figure()
+    titled.suptitle("RSA over time", fontsize=10)
+    fg.add_data_label(titled, LABEL)
+    assert titled.get_suptitle() == f"RSA over time\n{LABEL}"
+    assert [t.get_fontsize() for t in titled.texts if t.get_text() == titled.get_suptitle()] == [10]
+    untitled = Figure()
+    fg.add_data_label(untitled, LABEL)
+    assert untitled.get_suptitle() == LABEL
+
+
+def test_time_course_captions_say_what_the_number_of_subjects_allows(built, tmp_path):
+    captions = {f.name: f.caption for f in built["first"].figures}
+    assert "With n = 4 subjects the t-tests have 3 degrees of freedom" in captions["fig2a_layer_time_courses"]
+    assert "cannot give p below 0.125" in captions["fig2a_layer_time_courses"]
+    fake_checkpoints(ids("realnet", 6) + ["realnet_base_cornet_s"])
+    six = report(tmp_path, FakeScorer(n_subjects=6), figures=sections.FIGURES[1:2])
+    assert "With n =" not in six.figures[0].caption
+    assert pd.read_csv(tmp_path / "fig2a_layer_time_courses__marks.csv")["n_pairs"].max() == 6
+
+
+def test_with_one_realnet_the_figures_promise_no_tests(tmp_path):
+    from PIL import Image
+
+    fake_checkpoints(["realnet_s01", "realnet_base_cornet_s"])
+    result = report(tmp_path, FakeScorer(n_subjects=2), figures=sections.FIGURES[1:3])
+    captions = {f.name: f.caption for f in result.figures}
+    assert captions["fig2a_layer_time_courses"].endswith(
+        "No squares or bars: the paired tests need ≥ 2 subjects with a ReAlnet; found 1 (the t-tests need ≥ 2, "
+        "the cluster test ≥ 6 for p < .05).")
+    assert not (tmp_path / "fig2a_layer_time_courses__marks.csv").exists()  # no comparison, no marks
+    with Image.open(tmp_path / "fig2b_peak_improvement.png") as png:
+        assert png.text["Title"].endswith("no t-test: it needs ≥ 2 ReAlnets, found 1")
 
 
 def test_skipped_figures_say_why(tmp_path):

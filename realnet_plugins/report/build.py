@@ -2,27 +2,43 @@
 
 Scores come from the :class:`~.scores.ScoreStore` (Brain-Score scores, computed once), layer RDMs
 from the :class:`~.rdms.RDMStore`; a second run on the same models, checkpoints and packages
-recomputes nothing. Figures whose data are missing are listed with the reason instead.
+recomputes nothing. The figures are the rows of :data:`.sections.FIGURES` (one function each);
+figures whose data are missing are listed with the reason instead. Every score used is listed in
+``scores.csv`` with the flags its benchmark set (``attrs['flags']``), which the page also shows.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from realnet_plugins.errors import MissingFileError, RealnetError
+from realnet_plugins.progress import Progress
 from realnet_plugins.report import analyses as an
 from realnet_plugins.report import figures as fg
 from realnet_plugins.report.rdms import RDMStore, StimulusImages, things_eeg2_test_images
-from realnet_plugins.report.scores import BEHAVIOUR_BENCHMARKS, EEG_BENCHMARK, FMRI_BENCHMARKS, ScoreFailure, ScoreStore
+from realnet_plugins.report.scores import (
+    BEHAVIOUR_BENCHMARKS,
+    EEG_BENCHMARK,
+    FMRI_BENCHMARKS,
+    ScoreFailure,
+    ScoreRecord,
+    ScoreStore,
+)
+from realnet_plugins.report.sections import (
+    FIGURES,
+    FigureSkipped,
+    FigureSpec,
+    ReportContext,
+    ReportOptions,
+    need,
+)
 from realnet_plugins.report.selection import FAMILY_LABELS, ModelGroup, ReportModel, group_models, resolve_models
 from realnet_plugins.storage import atomic_path, atomic_write
-
-_IMAGE_SET_TITLES = {"natural": "Natural images", "shape": "Artificial shapes", "letter": "Letters"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ class ReportResult:
         scores_computed, scores_cached: Brain-Score scores computed in this run / read from the store.
         rdms_computed, rdms_cached: layer RDMs computed / read from the cache.
         seconds: wall-clock time of the run.
+        score_table: ``scores.csv``: every score used, with its benchmark's flags.
     """
 
     out_dir: Path
@@ -78,17 +95,7 @@ class ReportResult:
     rdms_computed: int = 0
     rdms_cached: int = 0
     seconds: float = 0.0
-
-
-@dataclass
-class _Section:
-    caption: str
-    figure: Any
-    tables: dict[str, pd.DataFrame]
-
-
-class _Skip(Exception):
-    pass
+    score_table: Path | None = None
 
 
 def _single_group(models: Sequence[ReportModel]) -> ModelGroup:
@@ -111,14 +118,6 @@ def _describe_failures(failures: Sequence[ScoreFailure]) -> list[str]:
             for (benchmark, reason), models in by_reason.items()]
 
 
-def _behaviour_missing_message(failures: Sequence[ScoreFailure]) -> str:
-    reasons = {f.benchmark_identifier: f.reason for f in failures if f.benchmark_identifier in BEHAVIOUR_BENCHMARKS}
-    details = "; ".join(f"{b}: {r[:300]}" for b, r in reasons.items())
-    return ("the behavioural benchmarks (Rajalingham2018public-i2n and the 17 Geirhos2021 error-consistency "
-            "benchmarks) need Brain-Score's data, which Brain-Score downloads from its storage at first use; "
-            "run once with network access, or place the files in $BRAINIO_HOME. " + details)
-
-
 @dataclass
 class CollectedData:
     """Scores and RDMs of a model selection (what :func:`build_report` and ``verify-paper`` analyse).
@@ -130,6 +129,7 @@ class CollectedData:
         images: the image set of the layer RDMs (None when it could not be read).
         rdm_reason: why layer RDMs are missing ("" when they are there).
         notes: remarks on the selection and the scoring.
+        records: every score fetched, by (model name, benchmark id).
     """
 
     data: an.ReportData
@@ -138,6 +138,7 @@ class CollectedData:
     images: StimulusImages | None
     rdm_reason: str
     notes: list[str]
+    records: dict[tuple[str, str], ScoreRecord] = field(default_factory=dict)
 
 
 def collect_report_data(
@@ -219,7 +220,7 @@ def collect_report_data(
             data.rdms.update(rdm_cache.get_many(list(dict.fromkeys(rdm_models)), images, progress=progress))
         except RealnetError as error:
             rdm_reason = f"layer RDMs need the packaged THINGS-EEG2 test images and the checkpoints: {error}"
-    return CollectedData(data, failures, seeds, images, rdm_reason, notes)
+    return CollectedData(data, failures, seeds, images, rdm_reason, notes, records)
 
 
 def build_report(
@@ -241,6 +242,8 @@ def build_report(
     fmri_rdms: Callable[[], dict[str, dict[str, np.ndarray]]] | None = None,
     retry_failed: bool = False,
     progress: bool | None = None,
+    data_label: str | None = None,
+    figures: Sequence[FigureSpec] = FIGURES,
 ) -> ReportResult:
     """Write the paper's figures (PNG), their numbers (CSV) and one HTML page into ``out_dir``.
 
@@ -262,7 +265,11 @@ def build_report(
         fmri_rdms: subject → ROI → fMRI RDM of the natural images (default: the Shen 2019 package).
         retry_failed: score again what failed in an earlier run (failures are stored, e.g. missing
             Brain-Score data for the behavioural benchmarks, and otherwise reported without retrying).
-        progress: progress bars (None: only on a terminal).
+        progress: progress bars on a terminal, a line every few seconds otherwise (False: nothing).
+        data_label: what the data are when they are not the real data (the demo passes
+            ``"synthetic fixture data, random-init 32 px nets"``): added to every figure's title (the
+            heading, the PNG's drawn title and its ``Title`` metadata) and to the page header.
+        figures: the figures to make, in page order (default :data:`.sections.FIGURES`).
 
     Returns:
         :class:`ReportResult`.
@@ -274,307 +281,27 @@ def build_report(
     rdm_cache = rdm_store or RDMStore()
     scores_computed, scores_loaded = scores.computed, scores.loaded
     rdms_computed, rdms_loaded = rdm_cache.computed, rdm_cache.loaded
-    notes: list[str] = []
+    options = ReportOptions(spose_embedding=spose_embedding, dimension_labels=dimension_labels,
+                            imagenet_val=imagenet_val, behaviour=behaviour, n_permutations=n_permutations,
+                            fmri_rdms=fmri_rdms, progress=progress, data_label=data_label)
 
-    collected = collect_report_data(
-        models, base=base, controls=controls, extra_baselines=extra_baselines, seed_models=seed_models,
-        behaviour=behaviour, score_store=scores, rdm_store=rdm_cache, test_images=test_images,
-        retry_failed=retry_failed, progress=progress)
-    data, failures, seeds, images, rdm_reason = (collected.data, collected.failures, collected.seeds,
-                                                  collected.images, collected.rdm_reason)
-    main, base_group, extra_groups = data.main, data.base, data.extra_baselines
-    notes += collected.notes
-
-    builders: list[tuple[str, str, Callable[[], _Section]]] = []
-
-    def section(name: str, title: str):
-        def register(function: Callable[[], _Section]) -> Callable[[], _Section]:
-            builders.append((name, title, function))
-            return function
-        return register
-
-    def need(condition: bool, reason: str) -> None:
-        if not condition:
-            raise _Skip(reason)
-
-    base_label = base_group.label if base_group else "base"
-
-    @section("fig1b_early_late", "Fig. 1B — early and late layers against EEG, with extra baselines")
-    def _fig1b() -> _Section:
-        courses = an.early_late_time_courses(data, n_permutations)
-        figure = fg.plot_time_courses(courses.curves, courses.marks, main_label=main.label,
-                                      title="RSA with THINGS-EEG2 over time: early and late layers")
-        return _Section((
-            f"Early layer = each model's first recorded region, late layer = its last. {main.label}: mean ± SEM over "
-            "its models, each against its own subject's EEG; single models: mean ± SEM over subjects. Extra "
-            f"baselines: {', '.join(g.label for g in extra_groups) or 'none given (--extra-baselines)'}."),
-            figure, {"curves": courses.curves, "marks": courses.marks})
-
-    @section("fig2a_layer_time_courses", "Fig. 2A — RSA time courses per layer")
-    def _fig2a() -> _Section:
-        courses = an.layer_time_courses(data, n_permutations)
-        figure = fg.plot_time_courses(courses.curves, courses.marks, main_label=main.label,
-                                      title="RSA between model layers and THINGS-EEG2 over time")
-        return _Section((
-            "Lines and shading: mean ± SEM over subjects. Squares: time points where the ReAlnets differ from the "
-            "model of that colour (paired two-sided t-test across subjects, p < .05 uncorrected, as in the paper). "
-            f"Bars: cluster-based permutation test over time ({n_permutations} relabellings or all; this project's "
-            "addition)."), figure, {"curves": courses.curves, "marks": courses.marks})
-
-    @section("fig2b_peak_improvement", "Fig. 2B — improvement at the similarity peak")
-    def _fig2b() -> _Section:
-        peaks = an.peak_improvements(data)
-        figure = fg.plot_peak_improvements(peaks.values, peaks.stats, main_label=main.label, base_label=base_label)
-        return _Section((
-            f"Per layer, the peak is the time of the maximum of the mean {main.label} curve; improvement = "
-            f"{main.label} − {base_label} on the same subject's EEG at that time, ratio = improvement / {base_label}. "
-            "Dots: individual models; bars: mean ± SEM."), figure, {"values": peaks.values, "stats": peaks.stats})
-
-    @section("fig2c_max_over_layers", "Fig. 2C — maximum over layers")
-    def _fig2c() -> _Section:
-        courses = an.max_layer_time_courses(data, n_permutations)
-        figure = fg.plot_time_courses(courses.curves, courses.marks, main_label=main.label,
-                                      title="Largest RSA over layers at each time point")
-        return _Section("As Fig. 2A, for the maximum over the four layers.", figure,
-                        {"curves": courses.curves, "marks": courses.marks})
-
-    @section("fig2d_individual_variability", "Fig. 2D — individual variability")
-    def _fig2d() -> _Section:
-        need(not rdm_reason, rdm_reason)
-        need(main.personalised, f"individual variability needs personalised models; {main.label} are not")
-        variability = an.model_variability(main.label, main.models, data)
-        pairs, summary = [variability.pairs], [variability.summary]
-        human_note = ""
-        try:
-            human = an.human_variability(fmri_rdms() if fmri_rdms else _shen_natural_rdms())
-            pairs.append(human.pairs)
-            summary.append(human.summary)
-        except (an.AnalysisSkipped, RealnetError) as error:
-            human_note = f" Human fMRI variability not shown: {error}"
-        figure = fg.plot_variability(pd.concat(pairs), pd.concat(summary), matrix_set=main.label,
-                                     title="Individual variability (mean over pairs of 1 − Spearman ρ between RDMs)")
-        return _Section((
-            f"Top: 1 − Spearman ρ between the RDMs of every pair of {main.label}s (THINGS-EEG2 test images), per "
-            "layer, including the output (ImageNet logits) layer. Bottom: mean ± SEM over pairs; dots: pairs. "
-            "Human: pairs of Shen 2019 subjects, natural images, ROIs V1, V2, V4, LOC." + human_note), figure,
-            {"pairs": pd.concat(pairs), "summary": pd.concat(summary)})
-
-    @section("fig2efg_cross_subject", "Fig. 2E–G — cross-subject similarity")
-    def _fig2efg() -> _Section:
-        result = an.cross_subject(data)
-        figure = fg.plot_cross_subject(result.cells, result.matched, result.test, base_label=base_label,
-                                       normalised_reason=result.normalised_reason)
-        caption = ("Each cell: mean RSA over the layers and 50–190 ms of a personalised model (row) against a "
-                   "subject's EEG (column); white squares: matched pairs. Matched vs unmatched: paired t-test "
-                   "across models of the diagonal against the mean of the row's other cells.")
-        if result.matched.empty:
-            caption += " Matched vs unmatched not tested: it needs ≥ 3 personalised models."
-        if result.normalised_reason:
-            caption += " Column-normalised matrix not shown: " + result.normalised_reason
-        return _Section(caption, figure,
-                        {"cells": result.cells, "matched": result.matched, "test": result.test})
-
-    @section("fig3_fmri", "Fig. 3 — RSA with human fMRI (Shen 2019)")
-    def _fig3() -> _Section:
-        result = an.fmri_comparison(data)
-        significance = None if result.stats.empty else pd.DataFrame({
-            "panel": result.stats["image_set"], "x": result.stats["roi"], "comparison": result.stats["comparison"],
-            "p": result.stats["p_bonferroni"], "higher": result.stats["higher"]})
-        figure = fg.plot_grouped_bars(
-            result.values, panel_column="image_set", x_column="roi", value_column="similarity",
-            group_order=[main.label, *[g.label for g in data.comparison_groups]],
-            ylabel=f"RSA with fMRI\n({fg.RHO}, max over layers)", title="Similarity to human fMRI per ROI",
-            significance=significance, panel_titles=_IMAGE_SET_TITLES)
-        return _Section((
-            "Per ROI the largest RSA over the four layers, averaged over the Shen subjects. Bars: mean ± SEM over "
-            f"models; dots: models. Asterisks above a group: {main.label}s differ from it (paired t-test by training "
-            "subject for personalised controls, one-sample t-test against a single model), Bonferroni-corrected "
-            "over every ROI × comparison of the image set; black = higher, grey = lower."), figure,
-            {"values": result.values, "stats": result.stats})
-
-    @section("fig4a_behaviour", "Fig. 4A — behaviour (Brain-Score)")
-    def _fig4a() -> _Section:
-        need(behaviour, "behaviour not requested (--no-behaviour)")
-        missing = [f for f in failures if f.benchmark_identifier in BEHAVIOUR_BENCHMARKS]
-        need(not missing or bool(data.behaviour), _behaviour_missing_message(missing))
-        result = an.behaviour(data, BEHAVIOUR_BENCHMARKS)
-        significance = result.stats.rename(columns={"benchmark": "panel"}).assign(
-            x="score", higher=lambda frame: frame["t"] > 0) if not result.stats.empty else None
-        figure = fg.plot_grouped_bars(
-            result.values.assign(x="score"), panel_column="benchmark", x_column="x", value_column="score",
-            group_order=[main.label, *[g.label for g in data.comparison_groups]], ylabel="Brain-Score",
-            title="Behavioural similarity", significance=significance, panel_width=3.0)
-        caption = "Brain-Score behavioural scores; mean = the paper's average of the two benchmarks."
-        if missing:
-            caption += " Missing: " + _behaviour_missing_message(missing)
-        return _Section(caption, figure, {"values": result.values, "stats": result.stats})
-
-    @section("fig4b_things_dimensions", "Fig. 4B — THINGS object dimensions in layer IT")
-    def _fig4b() -> _Section:
-        need(not rdm_reason, rdm_reason)
-        need(spose_embedding is not None,
-             "THINGS dimensions need the SPoSE embedding: pass --spose spose_embedding_49d_sorted.txt "
-             "(Hebart et al. 2020, OSF; see FORMATS.md)")
-        need(images is not None and images.concepts_things is not None,
-             "the packaged THINGS-EEG2 stimulus table has no THINGS concept ids")
-        from realnet_plugins.datasets.things_dimensions.reader import (
-            dimension_rows_for_things_concepts,
-            load_dimension_labels,
-            load_spose_embedding,
-        )
-
-        embedding = load_spose_embedding(spose_embedding)  # type: ignore[arg-type]
-        rows = dimension_rows_for_things_concepts(images.concepts_things, embedding.shape[0])  # type: ignore[union-attr]
-        labels = load_dimension_labels(dimension_labels) if dimension_labels else [
-            f"dimension {d + 1}" for d in range(embedding.shape[1])]
-        by_family = {g.family: g for g in data.controls}
-        result = an.dimension_scores(data, embedding[rows], labels, beta0=by_family.get("realnet_beta0"),
-                                     scrambled=by_family.get("realnet_scrambled"))
-        need(not result.enhanced.empty, "no model to compare with the base model's dimensions")
-        top = result.enhanced.assign(x=lambda frame: frame["label"])
-        figure = fg.plot_grouped_bars(
-            top, panel_column="reference", x_column="x", value_column="improvement",
-            group_order=[main.label, "Scrambled", "ReAlnet β=0"], ylabel="Δ partial Spearman²\n(variance explained)",
-            title="Top enhanced THINGS dimensions in layer IT", zero_line=True, panel_width=5.0,
-            panel_titles={r: f"compared with {r}" for r in top["reference"].unique()})
-        return _Section((
-            "Partial Spearman correlation between the IT RDM and each dimension's RDM (|difference| of the dimension "
-            "value), controlling for the other dimensions, squared; shown: improvement over the reference model "
-            f"(personalised references paired by subject) of the top {result.top['rank'].max()} dimensions by the "
-            f"{main.label}s' mean improvement."), figure,
-            {"values": result.values, "enhanced": result.enhanced, "top": result.top})
-
-    @section("fig5_controls", "Fig. 5 — control experiments: improvement over the base model")
-    def _fig5() -> _Section:
-        result = an.improvements(data)
-        long = result.values.melt(id_vars=["group", "model", "training_subject", "subject"],
-                                  value_vars=["eeg_improvement", "fmri_improvement"], var_name="measure",
-                                  value_name="improvement").dropna(subset=["improvement"]).assign(x="improvement")
-        one_sample = result.stats[result.stats["measure"].isin(["eeg_improvement", "fmri_improvement"])]
-        significance = one_sample.rename(columns={"measure": "panel", "group": "comparison"}).assign(
-            x="improvement", higher=lambda frame: frame["t"] > 0)
-        figure = fg.plot_grouped_bars(
-            long, panel_column="measure", x_column="x", value_column="improvement",
-            group_order=[main.label, *[g.label for g in data.controls]], ylabel=f"Improvement over {base_label}\n"
-            f"(Δ {fg.RHO})", title="Improvement over the base model", significance=significance, zero_line=True,
-            significance_labels=("improvement > 0 (p < .05)", "improvement < 0 (p < .05)"),
-            panel_titles={"eeg_improvement": "A  EEG (mean over layers, 50–190 ms)",
-                          "fmri_improvement": "B  fMRI (natural images, mean over subjects and ROIs)"},
-            panel_width=4.4)
-        return _Section((
-            "Each model minus the base model on the same subject's EEG (A) and on the Shen fMRI (B). Asterisks: "
-            "one-sample two-sided t-test against 0 across models (* p < .05); the table also compares each control "
-            f"with the {main.label}s (paired by subject)."), figure,
-            {"values": result.values, "stats": result.stats, "correlation": result.correlation})
-
-    @section("supp3_eeg_fmri_correlation", "Supplementary Fig. 3 — EEG vs fMRI improvement")
-    def _supp3() -> _Section:
-        result = an.improvements(data, [main])
-        need(not result.correlation.empty,
-             f"the correlation needs ≥ 3 {main.label}s with both EEG and fMRI scores; found "
-             f"{int(result.values.dropna(subset=['eeg_improvement', 'fmri_improvement']).shape[0])}")
-        figure = fg.plot_improvement_correlation(result.values, result.correlation, main_label=main.label)
-        return _Section("Pearson correlation across models of the EEG and fMRI "
-                        "improvements over the base model.", figure,
-                        {"values": result.values, "correlation": result.correlation})
-
-    @section("beta_sweep", "β sweep")
-    def _beta() -> _Section:
-        result = an.beta_sweep(data)
-        figure = fg.plot_beta_sweep(result.values, base_label=base_label)
-        return _Section("Improvement over the base model of ReAlnets trained with each β "
-                        "(β = 100 is ReAlnet). Bars: mean ± SEM; dots: models.", figure,
-                        {"values": result.values, "stats": result.stats})
-
-    @section("seed_variability", "Individual variability vs training noise (this project's addition)")
-    def _seeds() -> _Section:
-        need(not rdm_reason, rdm_reason)
-        seed_subjects = sorted({m.subject for m in seeds if m.subject is not None})
-        need(len(seeds) >= 2, f"the seed baseline needs ≥ 2 checkpoints of one subject trained with different seeds "
-             f"(--seed-models); found {len(seeds)}")
-        need(len(seed_subjects) <= 1, f"the seed models must share one subject; found subjects {seed_subjects}")
-        across = an.model_variability(f"{main.label}: across subjects", main.models, data)
-        label = f"one subject, {len(seeds)} seeds" + (f" (sub-{seed_subjects[0]:02d})" if seed_subjects else "")
-        within = an.model_variability(label, seeds, data)
-        pairs = pd.concat([across.pairs, within.pairs])
-        summary = pd.concat([across.summary, within.summary])
-        for group in data.controls:
-            if group.personalised and sum(m.name in data.rdms for m in group.models) >= 2:
-                extra = an.model_variability(f"{group.label}: across subjects", group.models, data)
-                pairs, summary = pd.concat([pairs, extra.pairs]), pd.concat([summary, extra.summary])
-        figure = fg.plot_grouped_bars(
-            pairs.rename(columns={"set": "group"}).assign(panel="variability"), panel_column="panel",
-            x_column="layer", value_column="variability", group_order=list(dict.fromkeys(summary["set"])),
-            ylabel="1 − Spearman ρ between RDMs", title="Variability across subjects vs across training seeds",
-            panel_width=7.0, panel_titles={"variability": ""})
-        return _Section((
-            "Mean over pairs of models of 1 − Spearman ρ between their layer RDMs: across the personalised models "
-            "(different subjects, same seed) and across models of one subject trained with different seeds "
-            "(training noise). Variability across subjects beyond the seed baseline reflects the subjects' EEG."),
-            figure, {"pairs": pairs, "summary": summary})
-
-    @section("fidelity", "EEG-generation fidelity")
-    def _fidelity() -> _Section:
-        from realnet_plugins.report.fidelity import fidelity_table
-
-        groups = [(g.label, [m for m in g.models if m.checkpoint is not None])
-                  for g in [main, *data.controls]]
-        if seeds:
-            groups.append(("seed models", [m for m in seeds if m.checkpoint is not None]))
-        try:
-            table = fidelity_table(groups, progress=progress)
-        except RealnetError as error:
-            raise _Skip(f"fidelity needs the checkpoints (and, without a training record, the packaged "
-                        f"THINGS-EEG2 test set): {error}") from None
-        need(not table.empty, "no checkpoint with an EEG head among the models")
-        figure = fg.plot_fidelity(table)
-        return _Section((
-            "Generated vs real EEG of the model's subject on the test images: Spearman over the whole images × "
-            "channels × times array (paper: 0.7785) and the mean over the 340 channel × time features of the "
-            "Pearson correlation across images (paper: 0.3081). Source per checkpoint in the table."), figure,
-            {"values": table})
-
-    @section("imagenet", "ImageNet accuracy")
-    def _imagenet() -> _Section:
-        need(imagenet_val is not None, "ImageNet accuracy needs a labelled validation folder: pass --imagenet-val DIR "
-             "(class-index sub-folders, the 1000 WordNet-id sub-folders, or DIR/labels.txt)")
-        from realnet_plugins.report.imagenet import imagenet_accuracy, read_labelled_folder
-
-        labelled = read_labelled_folder(imagenet_val)  # type: ignore[arg-type]
-        rows = []
-        for group in [main, *data.comparison_groups]:
-            rows += [{"group": group.label, **row}
-                     for row in imagenet_accuracy(group.models, labelled, progress=progress)]
-        need(bool(rows), "no model with a realnet checkpoint")
-        table = pd.DataFrame(rows)
-        return _Section(f"Top-1 and top-5 accuracy on {len(labelled.paths)} images "
-                        f"({labelled.layout}).", fg.plot_imagenet(table), {"values": table})
-
-    result = ReportResult(out_dir=out_dir, html=out_dir / "report.html", notes=notes)
+    with Progress("report: scores and layer RDMs", enabled=progress is not False):
+        collected = collect_report_data(
+            models, base=base, controls=controls, extra_baselines=extra_baselines, seed_models=seed_models,
+            behaviour=behaviour, score_store=scores, rdm_store=rdm_cache, test_images=test_images,
+            retry_failed=retry_failed, progress=progress)
+    context = ReportContext(collected.data, options, collected.failures, collected.seeds, collected.images,
+                            collected.rdm_reason)
+    result = ReportResult(out_dir=out_dir, html=out_dir / "report.html", notes=list(collected.notes))
     written: list[tuple[FigureOutput, dict[str, pd.DataFrame]]] = []
-    for name, title, build in builders:
-        try:
-            made = build()
-        except (_Skip, an.AnalysisSkipped) as reason:
-            result.skipped.append(SkippedFigure(name, title, str(reason)))
-            continue
-        except RealnetError as error:
-            result.skipped.append(SkippedFigure(name, title, f"{type(error).__name__}: {error}"))
-            continue
-        png = out_dir / f"{name}.png"
-        with atomic_path(png) as tmp:
-            made.figure.savefig(tmp, format="png", dpi=150, bbox_inches="tight", pad_inches=0.12)
-        tables = []
-        for table_name, table in made.tables.items():
-            if table is None or table.empty:
-                continue
-            path = out_dir / f"{name}__{table_name}.csv"
-            with atomic_write(path, "w") as f:
-                table.to_csv(f, index=False)
-            tables.append(path)
-        output = FigureOutput(name, title, made.caption, png, tuple(tables))
-        result.figures.append(output)
-        written.append((output, made.tables))
+    with Progress("report: figures", total=len(figures), unit="figure", enabled=progress is not False) as bar:
+        for spec in figures:
+            bar.set_postfix(spec.name)
+            made = _write_figure(spec, context, out_dir, result)
+            if made is not None:
+                written.append(made)
+            bar.update()
+    result.score_table = _write_score_table(collected.records, out_dir / "scores.csv")
 
     result.scores_computed = scores.computed - scores_computed
     result.scores_cached = scores.loaded - scores_loaded
@@ -582,18 +309,83 @@ def build_report(
     result.rdms_cached = rdm_cache.loaded - rdms_loaded
     from realnet_plugins.report.html import render_report
 
-    provenance = _provenance(data, seeds, scores, images)
+    provenance = _provenance(collected.data, collected.seeds, scores, collected.images)
+    provenance.append(("score table", f"{result.score_table.name} ({len(collected.records)} scores)"))
     result.seconds = time.perf_counter() - started
     with atomic_write(result.html, "w") as f:
-        f.write(render_report(result, written, provenance))
+        f.write(render_report(result, written, provenance, score_flags=score_flags(collected.records),
+                              data_label=data_label))
     return result
 
 
-def _shen_natural_rdms() -> dict[str, dict[str, np.ndarray]]:
-    from realnet_plugins.datasets.shen2019.packaging import Shen2019Package
+def _write_figure(spec: FigureSpec, context: ReportContext, out_dir: Path, result: ReportResult
+                  ) -> tuple[FigureOutput, dict[str, pd.DataFrame]] | None:
+    """Make one figure of the table: PNG and CSVs written, or the reason it was skipped added to ``result``."""
+    label = context.options.data_label
+    try:
+        for requirement in spec.requires:
+            reason = context.missing(requirement)
+            need(not reason, reason)
+        made = spec.make(context)
+    except (FigureSkipped, an.AnalysisSkipped) as reason:
+        result.skipped.append(SkippedFigure(spec.name, spec.title, str(reason)))
+        return None
+    except RealnetError as error:
+        result.skipped.append(SkippedFigure(spec.name, spec.title, f"{type(error).__name__}: {error}"))
+        return None
+    if label:
+        fg.add_data_label(made.figure, label)
+    png = out_dir / f"{spec.name}.png"
+    drawn_title = made.figure.get_suptitle()
+    with atomic_path(png) as tmp:
+        made.figure.savefig(tmp, format="png", dpi=150, bbox_inches="tight", pad_inches=0.12,
+                            metadata={"Title": drawn_title} if drawn_title else None)
+    tables = []
+    for table_name, table in made.tables.items():
+        if table is None or table.empty:
+            continue
+        path = out_dir / f"{spec.name}__{table_name}.csv"
+        with atomic_write(path, "w") as f:
+            table.to_csv(f, index=False)
+        tables.append(path)
+    title = f"{spec.title} ({label})" if label else spec.title
+    output = FigureOutput(spec.name, title, made.caption, png, tuple(tables))
+    result.figures.append(output)
+    return output, made.tables
 
-    package = Shen2019Package()
-    return {subject: package.rdms(subject, "natural") for subject in package.subjects}
+
+#: Columns of the report's ``scores.csv``.
+SCORE_TABLE_COLUMNS: tuple[str, ...] = ("model", "benchmark", "score", "ceiling", "raw_summary", "flags")
+
+
+def _attr_float(attrs: Mapping[str, Any], name: str) -> float:
+    value = attrs.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
+
+
+def flags_of(attrs: Mapping[str, Any]) -> list[str]:
+    """The flags a benchmark set on a score (``attrs['flags']``: "raw above ceiling", ...); [] when none.
+
+    Works on a Brain-Score ``Score``'s ``attrs`` and on a stored :class:`ScoreRecord`'s.
+    """
+    flags = attrs.get("flags", [])
+    return [flags] if isinstance(flags, str) else [str(flag) for flag in flags or []]
+
+
+def score_flags(records: dict[tuple[str, str], ScoreRecord]) -> list[tuple[str, str, list[str]]]:
+    """(model, benchmark, flags) of every flagged score, in the records' order."""
+    return [(model, benchmark, flags_of(record.attrs)) for (model, benchmark), record in records.items()
+            if flags_of(record.attrs)]
+
+
+def _write_score_table(records: dict[tuple[str, str], ScoreRecord], path: Path) -> Path:
+    """Every score the report used: one row per (model, benchmark), flags joined by "; "."""
+    rows = [{"model": model, "benchmark": benchmark, "score": record.value,
+             "ceiling": _attr_float(record.attrs, "ceiling"), "raw_summary": _attr_float(record.attrs, "raw_summary"),
+             "flags": "; ".join(flags_of(record.attrs))} for (model, benchmark), record in records.items()]
+    with atomic_write(path, "w") as f:
+        pd.DataFrame(rows, columns=list(SCORE_TABLE_COLUMNS)).to_csv(f, index=False)
+    return path
 
 
 def _provenance(data: an.ReportData, seeds: Sequence[ReportModel], scores: ScoreStore,

@@ -45,6 +45,16 @@ def colours(labels: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def add_data_label(fig: Figure, label: str) -> None:
+    """Add what the data are (``"synthetic fixture data, random-init 32 px nets"``) as the title's last line.
+
+    A figure without a title gets the label as its title. The title keeps its font size.
+    """
+    title = fig.get_suptitle()
+    size = next((text.get_fontsize() for text in fig.texts if title and text.get_text() == title), None)
+    fig.suptitle(f"{title}\n{label}" if title else label, **({"fontsize": size} if size else {}))
+
+
 def _figure(n_panels: int, *, panel_width: float = 3.2, height: float = 3.0, ncols: int | None = None,
             sharey: bool = False) -> tuple[Figure, np.ndarray]:
     ncols = ncols or n_panels
@@ -65,6 +75,13 @@ def _jitter(n: int, width: float = 0.22, seed: int = 0) -> np.ndarray:
 
 def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _cluster_sample_limit(n_subjects: int) -> str:
+    """Legend remark when a two-sided sign-flip test over ``n_subjects`` cannot reach p < .05 (1 / 2^(n−1) ≥ .05)."""
+    if 2.0 ** -(n_subjects - 1) < 0.05:
+        return ""
+    return f": none possible with n = {n_subjects}, needs ≥ 6"
 
 
 def plot_time_courses(curves: pd.DataFrame, marks: pd.DataFrame, *, main_label: str, title: str,
@@ -122,7 +139,8 @@ def plot_time_courses(curves: pd.DataFrame, marks: pd.DataFrame, *, main_label: 
         handles += [
             Line2D([], [], ls="none", marker="s", ms=5, color="#555555",
                    label=f"{main_label} ≠ that colour, p < .05 (as in the paper)"),
-            Line2D([], [], lw=1.8, color="#555555", label="cluster-corrected (our addition)"),
+            Line2D([], [], lw=1.8, color="#555555", label="cluster-corrected (our addition)"
+                   + _cluster_sample_limit(int(marks["n_pairs"].max()))),
         ]
     width_in = fig.get_size_inches()[0]
     fig.legend(handles=handles, loc="outside lower center", frameon=False, columnspacing=1.2, handlelength=1.6,
@@ -168,8 +186,10 @@ def plot_peak_improvements(values: pd.DataFrame, stats: pd.DataFrame, *, main_la
         peak_times = values.drop_duplicates("layer").set_index("layer")["peak_time_ms"]
         ax.set_xlabel("peak at " + ", ".join(f"{layer}: {peak_times[layer]:.0f} ms" for layer in layers), fontsize=8)
     axes[1].yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    fig.suptitle(f"{main_label} − {base_label} at each layer's similarity peak\n"
-                 "one-sample t-test against 0: * p < .05, ** p < .01, *** p < .001", fontsize=10)
+    n_models = values["model"].nunique()
+    test = ("one-sample t-test against 0: * p < .05, ** p < .01, *** p < .001" if n_models >= 2 else
+            f"no t-test: it needs ≥ 2 {main_label}s, found {n_models}")
+    fig.suptitle(f"{main_label} − {base_label} at each layer's similarity peak\n{test}", fontsize=10)
     return fig
 
 

@@ -1,4 +1,8 @@
-"""One self-contained HTML page: every figure embedded as base64 PNG, its caption, statistics and CSV names."""
+"""One self-contained HTML page: every figure embedded as base64 PNG, its caption, statistics and CSV names.
+
+When the report is built on data that are not the real data (the demo's synthetic fixtures), the
+header says so; scores whose benchmark set flags (``attrs['flags']``) are listed with their flags.
+"""
 from __future__ import annotations
 
 import base64
@@ -28,6 +32,7 @@ td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}
 th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}.skipped li{margin:.3em 0}\
 .note{color:#555;font-size:.9em}
 .csv{font-family:monospace;font-size:.85em;color:#555}
+.data-label{background:#fff3cd;border:1px solid #e0c96a;padding:.4em .7em;display:inline-block}
 """
 
 
@@ -38,13 +43,16 @@ def _table_html(table: pd.DataFrame) -> str:
 
 
 def render_report(result: "ReportResult", written: Sequence[tuple["FigureOutput", Mapping[str, pd.DataFrame]]],
-                  provenance: Sequence[tuple[str, str]]) -> str:
+                  provenance: Sequence[tuple[str, str]], *,
+                  score_flags: Sequence[tuple[str, str, Sequence[str]]] = (), data_label: str | None = None) -> str:
     """The HTML page of a report.
 
     Args:
         result: the report's outcome (skipped figures, notes, counts).
         written: each written figure with its tables (by table name).
         provenance: (field, value) lines: the models, the stores, the images.
+        score_flags: (model, benchmark, flags) of every score its benchmark flagged.
+        data_label: what the data are when they are not the real data (shown in the header), or None.
 
     Returns:
         The HTML text (UTF-8), with no external references.
@@ -52,8 +60,11 @@ def render_report(result: "ReportResult", written: Sequence[tuple["FigureOutput"
     escape = html.escape
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>ReAlnet report</title>", f"<style>{_CSS}</style></head><body>",
-        "<h1>ReAlnet: the paper's analyses</h1>",
+        f"<title>ReAlnet report{escape(' — ' + data_label) if data_label else ''}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>ReAlnet: the paper's analyses{escape(' — ' + data_label) if data_label else ''}</h1>",
+        *([f"<p class='data-label'>Made from <b>{escape(data_label)}</b>: the figures show the pipeline at work, "
+           "not results about the human brain.</p>"] if data_label else []),
         f"<p class='note'>realnet-plugins {escape(__version__)}, "
         f"{_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}. {len(result.figures)} figures, "
         f"{len(result.skipped)} skipped. Scores: {result.scores_computed} computed, {result.scores_cached} from the "
@@ -70,6 +81,12 @@ def render_report(result: "ReportResult", written: Sequence[tuple["FigureOutput"
     if result.notes:
         parts.append("<h2>Notes</h2><ul class='note'>")
         parts += [f"<li>{escape(n)}</li>" for n in result.notes]
+        parts.append("</ul>")
+    if score_flags:
+        parts.append("<h2 id='score-flags'>Score flags</h2><p class='note'>Flags the benchmarks set on these scores "
+                     "(also in the flags column of the score table):</p><ul class='note'>")
+        parts += [f"<li><b>{escape(model)}</b> on {escape(benchmark)}: {escape('; '.join(flags))}</li>"
+                  for model, benchmark, flags in score_flags]
         parts.append("</ul>")
     for figure, tables in written:
         encoded = base64.b64encode(figure.png.read_bytes()).decode("ascii")
