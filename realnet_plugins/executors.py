@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from realnet_plugins.errors import DataFormatError, RealnetError, UsageError
 from realnet_plugins.paths import realnet_home
-from realnet_plugins.storage import atomic_write, fingerprint
+from realnet_plugins.storage import atomic_write, fingerprint, process_alive
 
 __all__ = [
     "EXECUTORS", "ACTIVE_STATES", "ExecutorOptions", "JobTask", "TrainTask", "ScoreTask", "JobRecord", "SweepRecord",
@@ -581,13 +581,7 @@ def _local_job_alive(job_id: str) -> bool:
         except OSError:
             return False
         return status != "Z" and b"submitit" in command
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)
 
 
 def _last_line(path: str) -> str:

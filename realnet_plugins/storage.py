@@ -127,3 +127,14 @@ def cached_sha256(path: str | os.PathLike) -> str:
             json.dump(record, f)
     _SHA256_MEMO[key] = digest
     return digest
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

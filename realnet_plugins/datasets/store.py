@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from realnet_plugins.errors import DataFormatError, MissingFileError
 from realnet_plugins.paths import assemblies_dir
-from realnet_plugins.storage import atomic_write, cached_sha256
+from realnet_plugins.storage import atomic_write, cached_sha256, process_alive
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,16 +62,6 @@ def read_json(path: Path) -> Any:
         ) from None
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_partials(folder: Path) -> list[Path]:
     """Delete temporary package folders left by packaging runs whose process no longer exists.
 
@@ -83,7 +73,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         return removed
     for entry in folder.iterdir():
         match = _PARTIAL.match(entry.name)
-        if match and entry.is_dir() and not _process_alive(int(match.group("pid"))):
+        if match and entry.is_dir() and not process_alive(int(match.group("pid"))):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
             logger.info("removed the unfinished package folder %s", entry)
