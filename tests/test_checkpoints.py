@@ -196,8 +196,10 @@ def test_names_typed_by_users_resolve_by_one_rule(tmp_path, monkeypatch):
         resolve_file_or_identifier("realnet_r_s01")
     path, identifier = resolve_file_or_identifier("./realnet_r_s01")
     assert (path.resolve(), identifier) == (tmp_path / "realnet_r_s01", None)
-    with pytest.raises(MissingFileError, match="'nothing.pt' is neither an existing file nor a model identifier"):
-        resolve_file_or_identifier("nothing.pt")
+    with pytest.raises(MissingFileError, match="checkpoint file not found: nothing.pt"):
+        resolve_file_or_identifier("nothing.pt")  # meant as a file (its suffix): the message names the missing file
+    with pytest.raises(MissingFileError, match="'nothing' is neither an existing file nor a model identifier"):
+        resolve_file_or_identifier("nothing")
 
 
 def test_meta_is_read_without_the_weights(tmp_path):

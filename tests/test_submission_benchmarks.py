@@ -44,7 +44,8 @@ from installed import run_fresh
 
 EEG, SHEN = "things_eeg2_rsa", "shen2019_rsa"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
-EEG_IDS = ["ThingsEEG2-temporal_rsa", "ThingsEEG2.sub-01-temporal_rsa", "ThingsEEG2.sub-02-temporal_rsa"]
+EEG_IDS = [f"ThingsEEG2{who}-temporal_rsa{kind}" for kind in ("", "_crossnobis")
+           for who in ("", ".sub-01", ".sub-02")]  # the packaged subjects' benchmarks, decoding and crossnobis
 SHEN_IDS = ["Shen2019.natural-rsa", "Shen2019.shape-rsa", "Shen2019.letter-rsa"]
 
 
@@ -80,7 +81,7 @@ def test_zip_holds_plugins_no_images_and_the_data_files_lie_beside_it_with_their
     out = tmp_path / "out" / "submission.zip"
     assert main(["submission", "--benchmarks", "ThingsEEG2*", "Shen2019.*", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "skipped 8 matched benchmark(s)" in printed and "ThingsEEG2.sub-03-temporal_rsa" in printed
+    assert "skipped 16 matched benchmark(s)" in printed and "ThingsEEG2.sub-03-temporal_rsa" in printed
     upload = tmp_path / "out" / "submission_upload"
     files = _read_zip(out)
 
