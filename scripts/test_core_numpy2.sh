@@ -19,7 +19,9 @@ print('numpy', numpy.__version__)"
 cd "$root"
 # Tests that need brainscore_vision (or the installed plugins) are left out.
 needs_brainscore=(test_benchmarks.py test_benchmarks_installed.py test_brainscore_models.py test_demo.py
-                  test_report_e2e.py)
+                  test_report_e2e.py test_benchmark_metadata.py test_dataset_recipe.py test_geirhos2021_upstream.py
+                  test_score_contract.py test_submission.py test_submission_benchmarks.py test_submission_cli.py
+                  test_submission_plugin_files.py test_fetch.py test_executors.py)
 ignore=()
 for name in "${needs_brainscore[@]}"; do ignore+=(--ignore "tests/$name"); done
 PYTHONPATH="$root" exec "$venv/bin/pytest" -q -p no:cacheprovider "${ignore[@]}" tests "$@"
