@@ -24,14 +24,20 @@ import time
 LAUNCH = "import sys; from realnet_plugins.cli import main; sys.exit(main())"
 
 
-def median_seconds(argv: list[str], *, repeats: int, cwd: str, env: dict[str, str]) -> float:
-    """Median wall time of ``argv`` over ``repeats`` runs (its output discarded; it must exit 0)."""
+def median_seconds(argv: list[str], *, repeats: int, cwd: str, env: dict[str, str],
+                   missing_ok: bool = False) -> float | None:
+    """Median wall time of ``argv`` over ``repeats`` runs (its output discarded; it must exit 0).
+
+    With ``missing_ok``, a command that fails (a verb the compared copy does not have) gives None.
+    """
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         done = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         times.append(time.perf_counter() - start)
         if done.returncode != 0:
+            if missing_ok:
+                return None
             raise SystemExit(f"{' '.join(argv)} exited with {done.returncode}: {done.stderr[-2000:]}")
     return statistics.median(times)
 
@@ -63,14 +69,15 @@ def main() -> None:
             line = f"{'realnet ' + ' '.join(cli_args):28s} {new:8.3f} {new / baseline:7.1f}"
             old = None
             if old_env:
-                old = median_seconds(argv, repeats=args.repeats, cwd=cwd, env=old_env)
-                line += f" {old:8.3f} {old / baseline:7.1f} {old / new:8.1f}"
+                old = median_seconds(argv, repeats=args.repeats, cwd=cwd, env=old_env, missing_ok=True)
+                line += (f" {old:8.3f} {old / baseline:7.1f} {old / new:8.1f}" if old is not None
+                         else f" {'(no such verb)':>25s}")
             rows.append((new, old))
             print(line, flush=True)
     slowest = max(new for new, _ in rows)
     print(f"slowest --help: {slowest:.3f} s ({slowest / baseline:.1f} x python -c pass)")
     if old_env:
-        print(f"old slowest --help: {max(old for _, old in rows):.3f} s")
+        print(f"old slowest --help: {max(old for _, old in rows if old is not None):.3f} s")
 
 
 if __name__ == "__main__":
