@@ -11,7 +11,7 @@ os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: slow checks that CI leaves out (scripts/test.sh --slow runs them)")
+    config.addinivalue_line("markers", "slow: the slowest checks (CI runs them too; -m \"not slow\" leaves them out)")
 
 
 @pytest.fixture(autouse=True)
